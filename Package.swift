@@ -1,0 +1,65 @@
+// swift-tools-version: 6.0
+// The direction of dependencies, lowest first:
+//   C shims (CPlatform, CZlib, CISAL) -> FPGAExecution (threads) -> FPGADevice (device model,
+//   simulated device) -> FPGAKernels (software kernels) -> FPGADrivers (host drivers,
+//   gzip format) -> FPGACluster (Cluster, WorkerNode, jobs) -> Samples.
+import PackageDescription
+
+let package = Package(
+    name: "FPGACluster",
+    products: [
+        .library(name: "FPGACluster", targets: ["FPGACluster"]),
+        .executable(name: "fpga-compress", targets: ["fpga-compress"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        // MARK: C shims
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
+            name: "CISAL",
+            pkgConfig: "libisal",
+            providers: [.apt(["libisal-dev"])]
+        ),
+
+        .target(name: "CPlatform"),
+
+        // MARK: Threads and executors
+        .target(name: "FPGAExecution", dependencies: ["CPlatform"]),
+
+        // MARK: Devices
+        .target(name: "FPGADevice", dependencies: ["FPGAExecution"]),
+
+        // MARK: Kernels and drivers
+        .target(name: "FPGAKernels", dependencies: ["FPGADevice", "CISAL", "CZlib"]),
+        .target(name: "FPGADrivers", dependencies: ["FPGADevice", "FPGAKernels", "CISAL", "CZlib"]),
+
+        // MARK: Cluster
+        .target(name: "FPGACluster", dependencies: ["FPGADrivers", "FPGAKernels", "FPGADevice", "FPGAExecution", "CPlatform"]),
+
+        // MARK: Samples
+        .executableTarget(
+            name: "fpga-compress",
+            dependencies: [
+                "FPGACluster",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Samples/Compress"
+        ),
+
+        // MARK: Tests
+        .target(name: "FPGATestSupport", dependencies: ["FPGACluster"], path: "Tests/FPGATestSupport"),
+        .testTarget(name: "FPGAExecutionTests", dependencies: ["FPGAExecution"]),
+        .testTarget(name: "FPGADeviceTests", dependencies: ["FPGADevice", "FPGAKernels"]),
+        .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "CZlib"]),
+        .testTarget(name: "FPGADriversTests", dependencies: ["FPGADrivers", "FPGATestSupport"]),
+        .testTarget(name: "FPGAClusterTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
+        .testTarget(name: "FPGAClusterStreamTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Dispatch
+import FPGACluster
+import FPGAExecution
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `fpga-compress`: gzip-compatible compression on a cluster of FPGAs.
+@main
+struct FPGACompress: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fpga-compress",
+        abstract: "Compress or decompress files in gzip format on a cluster of FPGAs.",
+        discussion: """
+            Without cluster options the work runs on an embedded cluster of simulated FPGAs, \
+            one per core. Output is a multi-member gzip file that every gzip reader accepts; \
+            this tool decompresses its own files in parallel. The input file is kept.
+            """)
+
+    @Flag(name: [.short, .long], help: "Decompress.")
+    var decompress = false
+
+    @Flag(name: [.short, .customLong("stdout")], help: "Write to standard output.")
+    var toStandardOutput = false
+
+    @Option(name: .short, help: ArgumentHelp("Write to OUTPUT instead of INPUT.gz (or INPUT without .gz).", valueName: "OUTPUT"))
+    var output: String?
+
+    @Option(name: .customLong("local"), help: ArgumentHelp("Use N simulated FPGAs (default: one per core).", valueName: "N"))
+    var localDevices: Int?
+
+    @Option(name: .customLong("chunk-size"), help: ArgumentHelp("Chunk size, e.g. 1M, 512K or 65536 (default: 1M).", valueName: "SIZE"))
+    var chunkSize: String?
+
+    @Flag(name: [.short, .long], help: "Overwrite an existing output; write compressed data to a terminal.")
+    var force = false
+
+    @Flag(name: [.short, .long], help: "Keep the input (always done; accepted for gzip compatibility).")
+    var keep = false
+
+    @Flag(name: [.short, .long], help: "Print no progress bar and no summary.")
+    var quiet = false
+
+    @Argument(help: ArgumentHelp("The file to read, or - for standard input.", valueName: "INPUT"))
+    var input: String
+
+    func validate() throws {
+        if let localDevices, !(1...256).contains(localDevices) {
+            throw ValidationError("--local must be between 1 and 256")
+        }
+        if let chunkSize, ByteCount.parse(chunkSize) == nil {
+            throw ValidationError("--chunk-size: '\(chunkSize)' is not a size (try 1M, 512K or 65536)")
+        }
+        if toStandardOutput && output != nil { throw ValidationError("-c and -o cannot be used together") }
+    }
+
+    func run() async throws {
+        do {
+            try await perform()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch is CancellationError {
+            printError("interrupted; no output written")
+            throw ExitCode(130)
+        } catch {
+            printError(String(describing: error))
+            throw ExitCode.failure
+        }
+    }
+
+    private func perform() async throws {
+        let destination = try outputPath()
+        if destination == "-" && !decompress && !force && isatty(STDOUT_FILENO) != 0 {
+            throw CLIError("compressed data not written to a terminal (use -f to force)")
+        }
+        var settings = Cluster.Configuration()
+        if let chunkSize { settings.chunkSize = ByteCount.parse(chunkSize)! }
+        let count = localDevices ?? ProcessorInfo.activeCores
+        let cluster = try Cluster(devices: .simulated(count: count), configuration: settings)
+
+        let bar = (quiet || isatty(STDERR_FILENO) == 0) ? nil : ProgressBar(label: decompress ? "decompressing" : "compressing")
+        var progress: ProgressHandler?
+        if let bar { progress = { bar.update($0) } }
+        let (input, decompress, force) = (self.input, self.decompress, self.force)
+        let progressHandler = progress
+        let work = Task { () async throws -> JobReport in
+            if decompress {
+                return try await cluster.decompressFile(
+                    at: input, to: destination, overwrite: force, progress: progressHandler)
+            }
+            return try await cluster.compressFile(at: input, to: destination, overwrite: force, progress: progressHandler)
+        }
+        let signals = SignalCanceller { work.cancel() }
+        defer { signals.stop() }
+        let report = try await work.value
+        bar?.finish()
+        if !quiet {
+            printError(Summary(report: report, input: input, output: destination, decompress: decompress).line)
+        }
+    }
+
+    private func outputPath() throws -> String {
+        if toStandardOutput || (input == "-" && output == nil) { return "-" }
+        if let output { return output }
+        if !decompress {
+            if input.hasSuffix(".gz") && !force { throw CLIError("\(input) already has .gz suffix -- unchanged") }
+            return input + ".gz"
+        }
+        for (suffix, replacement) in [(".gz", ""), (".tgz", ".tar"), ("-gz", ""), (".z", "")] where input.hasSuffix(suffix) {
+            let stem = String(input.dropLast(suffix.count))
+            if !stem.isEmpty && !stem.hasSuffix("/") { return stem + replacement }
+        }
+        throw CLIError("\(input): unknown suffix -- use -o OUTPUT or -c")
+    }
+}
+
+/// An error whose description is the whole message.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Writes text to standard error, unbuffered.
+func writeStandardError(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes in
+        var done = 0
+        while done < bytes.count {
+            let put = write(STDERR_FILENO, bytes.baseAddress! + done, bytes.count - done)
+            if put <= 0 { return }
+            done += put
+        }
+    }
+}
+
+/// Prints `fpga-compress: message` on standard error.
+func printError(_ message: String) {
+    writeStandardError("fpga-compress: \(message)\n")
+}

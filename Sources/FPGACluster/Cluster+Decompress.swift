@@ -1,0 +1,127 @@
+import FPGADrivers
+import FPGAExecution
+
+extension Cluster {
+    /// Decompresses a gzip file held in memory: in parallel when every member carries
+    /// the `FC` index (files this library wrote), otherwise sequentially. The output is
+    /// what `gzip -dc` gives; corruption is a ``FPGADrivers/GzipError``.
+    public func decompress(_ data: [UInt8], progress: ProgressHandler? = nil) async throws -> [UInt8] {
+        let tracker = ProgressTracker(total: data.count, handler: progress)
+        if let index = try await GzipIndex.build(data) {
+            let output = ByteCollector(reserving: index.uncompressedSize)
+            let source = IndexedArraySource(index.members)
+            let lanes = OrderedPipeline<GzipIndex.Member, [UInt8]>.hostLanes { member in
+                try data.withUnsafeBytes { raw in
+                    try GzipMemberInflater.inflate(
+                        UnsafeRawBufferPointer(rebasing: raw[member.offset..<(member.offset + member.size)]),
+                        header: member.header, number: member.number, offset: member.offset)
+                }
+            }
+            _ = try await OrderedPipeline(lanes: lanes).run(
+                source: { source.next() }, weight: { $0.size },
+                sink: { member, weight in
+                    output.append(member)
+                    tracker.advance(by: weight)
+                })
+            return output.take()
+        }
+        return try await BlockingThreadPool.shared.run {
+            let inflater = GzipStreamInflater()
+            var output: [UInt8] = []
+            try data.withUnsafeBytes { raw in
+                try inflater.feed(raw) { output.append(contentsOf: $0) }
+            }
+            try inflater.finish()
+            tracker.advance(by: data.count)
+            return output
+        }
+    }
+
+    /// Decompresses the gzip file at `input` into `output`, streaming with bounded
+    /// memory: members in parallel when the file is indexed, otherwise sequentially.
+    /// Written to a temporary file renamed into place only on success; `-` means
+    /// standard input or output.
+    @discardableResult
+    public func decompressFile(
+        at input: String, to output: String, overwrite: Bool = false, progress: ProgressHandler? = nil
+    ) async throws -> JobReport {
+        let started = ContinuousClock.now
+        let reader = try FileReader(path: input)
+        let writer = try FileWriter.opening(output, for: reader, overwrite: overwrite)
+        let tracker = ProgressTracker(total: reader.size, handler: progress)
+        do {
+            var chunks = 0
+            if let size = reader.size,
+                let index = try await GzipIndex.build(size: size, read: { try await reader.read(at: $0, count: $1) })
+            {
+                let source = IndexedArraySource(index.members)
+                let lanes = OrderedPipeline<MemberBytes, [UInt8]>.hostLanes { item in
+                    try item.bytes.withUnsafeBytes { raw in
+                        try GzipMemberInflater.inflate(
+                            raw, header: item.member.header, number: item.member.number, offset: item.member.offset)
+                    }
+                }
+                _ = try await OrderedPipeline(lanes: lanes).run(
+                    source: {
+                        guard let (position, member) = source.next() else { return nil }
+                        let bytes = try await reader.read(at: member.offset, count: member.size)
+                        return (position, MemberBytes(member: member, bytes: bytes))
+                    },
+                    weight: { $0.bytes.count },
+                    sink: { inflated, weight in
+                        try await writer.write(inflated)
+                        tracker.advance(by: weight)
+                    })
+                chunks = index.members.count
+            } else {
+                chunks = try await inflateSequentially(reader: reader, writer: writer, tracker: tracker)
+            }
+            try await writer.commit()
+            return JobReport(
+                bytesIn: tracker.bytesDone, bytesOut: await writer.bytesWritten, chunks: chunks, chunksPerNode: [:],
+                duration: ContinuousClock.now - started)
+        } catch {
+            await writer.abort()
+            throw error
+        }
+    }
+
+    /// Streams any gzip file through one inflater, reading and inflating on the pool.
+    private func inflateSequentially(reader: FileReader, writer: FileWriter, tracker: ProgressTracker) async throws -> Int {
+        let inflater = SendableInflater()
+        while true {
+            guard let (_, piece) = try await reader.nextChunk(maximum: 1 << 20), !piece.isEmpty else { break }
+            let inflated = try await BlockingThreadPool.shared.run { try inflater.feed(piece) }
+            try await writer.write(inflated)
+            tracker.advance(by: piece.count)
+        }
+        try inflater.finish()
+        return inflater.members
+    }
+}
+
+/// A member's bytes read from a file, with its place in the index.
+struct MemberBytes: Sendable {
+    let member: GzipIndex.Member
+    let bytes: [UInt8]
+}
+
+/// Carries one ``GzipStreamInflater`` between the task reading a file and pool threads.
+///
+/// `@unchecked Sendable`: one task drives it, and each call finishes (the task awaits
+/// the pool) before the next starts, so the inflater is never used by two threads at once.
+private final class SendableInflater: @unchecked Sendable {
+    private let inflater = GzipStreamInflater()
+
+    var members: Int { inflater.members }
+
+    func feed(_ piece: ArraySlice<UInt8>) throws -> [UInt8] {
+        var output: [UInt8] = []
+        try piece.withUnsafeBytes { raw in
+            try inflater.feed(raw) { output.append(contentsOf: $0) }
+        }
+        return output
+    }
+
+    func finish() throws { try inflater.finish() }
+}

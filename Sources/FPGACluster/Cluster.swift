@@ -1,0 +1,64 @@
+import FPGADevice
+import FPGAExecution
+
+/// The entry point: a set of worker nodes, one per device, and the scheduler that
+/// spreads jobs over them.
+///
+/// ```swift
+/// let cluster = try Cluster(devices: .simulated(count: 2))
+/// let gz = try await cluster.compress(data)
+/// ```
+///
+/// A job's input is split into chunks; every node pulls the next chunk when it has
+/// room, so faster devices take more; the results come back in input order.
+public actor Cluster {
+    /// Settings of a cluster.
+    public struct Configuration: Sendable, Hashable {
+        /// The size of the chunks compression splits its input into. Each chunk becomes
+        /// one gzip member.
+        public var chunkSize: Int
+
+        /// The chunk sizes the cluster accepts.
+        public static let chunkSizeRange = 1024...(64 << 20)
+
+        /// 1 MiB: measured fastest on simulated devices (see the DocsSite's benchmark
+        /// article), and small enough to balance load and bound memory.
+        public static let defaultChunkSize = 1 << 20
+
+        public init(chunkSize: Int = Configuration.defaultChunkSize) {
+            self.chunkSize = chunkSize
+        }
+    }
+
+    /// The nodes, one per device, in the order given.
+    public nonisolated let nodes: [WorkerNode]
+    /// The cluster's settings.
+    public nonisolated let configuration: Configuration
+
+    /// A cluster of the given nodes.
+    public init(nodes: [WorkerNode], configuration: Configuration = Configuration()) throws {
+        guard !nodes.isEmpty else { throw ClusterError.noDevices }
+        guard Configuration.chunkSizeRange.contains(configuration.chunkSize) else {
+            throw ClusterError.invalidChunkSize(configuration.chunkSize, range: Configuration.chunkSizeRange)
+        }
+        self.nodes = nodes
+        self.configuration = configuration
+    }
+
+    /// A cluster with one node per local device, each able to load `programs`.
+    public init(
+        devices: [any Device], programs: ProgramLibrary = .builtIn, configuration: Configuration = Configuration()
+    ) throws {
+        try self.init(nodes: devices.map { WorkerNode(device: $0, programs: programs) }, configuration: configuration)
+    }
+
+    /// Runs any device job over the cluster: `inputs` are scattered over the nodes and
+    /// the outputs returned in input order.
+    public func run<Job: DeviceJob>(_ job: Job, inputs: [Job.Input]) async throws -> [Job.Output] {
+        let source = IndexedArraySource(inputs)
+        let results = OrderedCollector<Job.Output>()
+        let lanes = try await OrderedPipeline<Job.Input, Job.Output>.lanes(for: job, on: nodes)
+        _ = try await OrderedPipeline(lanes: lanes).run(source: { source.next() }, sink: { output, _ in results.append(output) })
+        return results.take()
+    }
+}

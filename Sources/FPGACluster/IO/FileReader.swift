@@ -1,0 +1,118 @@
+import FPGAExecution
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+#if canImport(Glibc)
+    private let systemRead = Glibc.read
+#elseif canImport(Musl)
+    private let systemRead = Musl.read
+#elseif canImport(Darwin)
+    private let systemRead = Darwin.read
+#endif
+
+/// Reads a file or standard input in chunks, on its own thread (reads block).
+actor FileReader {
+    private let executor = ThreadExecutor(name: "fpga-read")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// The path, or `-` for standard input.
+    nonisolated let path: String
+    /// The file's size, when it is a regular file.
+    nonisolated let size: Int?
+    /// The device and inode, to tell whether an output is the same file.
+    nonisolated let identity: (device: UInt64, inode: UInt64)?
+    /// The file's permission bits.
+    nonisolated let mode: UInt32
+    private var descriptor: Int32
+    private var nextIndex = 0
+    private var position = 0
+    private var ended = false
+
+    /// Opens `path` for reading (`-` is standard input).
+    init(path: String) throws {
+        self.path = path
+        if path == "-" {
+            descriptor = STDIN_FILENO
+            size = nil
+            identity = nil
+            mode = 0o644
+            return
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT { throw ClusterError.inputNotFound(path) }
+            throw ClusterError.inputUnreadable(path, reason: systemErrorMessage(code))
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let message = systemErrorMessage()
+            close(fd)
+            throw ClusterError.inputUnreadable(path, reason: message)
+        }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            close(fd)
+            throw ClusterError.inputIsDirectory(path)
+        }
+        descriptor = fd
+        size = info.st_mode & S_IFMT == S_IFREG ? Int(info.st_size) : nil
+        identity = (UInt64(info.st_dev), UInt64(info.st_ino))
+        mode = UInt32(info.st_mode & 0o7777)
+    }
+
+    deinit {
+        if descriptor > STDERR_FILENO { close(descriptor) }
+    }
+
+    /// The next chunk of up to `maximum` bytes with its index (0, 1, ...), or nil at the
+    /// end. An empty input gives one empty chunk, so it still becomes one member.
+    func nextChunk(maximum: Int) throws -> (index: Int, input: ArraySlice<UInt8>)? {
+        guard !ended else { return nil }
+        let bytes = try [UInt8](unsafeUninitializedCapacity: maximum) { buffer, initialized in
+            initialized = try fill(UnsafeMutableRawBufferPointer(buffer))
+        }
+        if bytes.count < maximum { ended = true }
+        if bytes.isEmpty && nextIndex > 0 { return nil }
+        defer { nextIndex += 1 }
+        return (nextIndex, bytes[...])
+    }
+
+    /// Reads up to `buffer.count` bytes at the current position, fewer only at the end.
+    func fill(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let got = systemRead(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw ClusterError.inputUnreadable(path, reason: systemErrorMessage())
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        position += filled
+        return filled
+    }
+
+    /// Reads `count` bytes at `offset` (regular files only); fewer only at the end.
+    func read(at offset: Int, count: Int) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var filled = 0
+            while filled < count {
+                let got = pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset + filled))
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    throw ClusterError.inputUnreadable(path, reason: systemErrorMessage())
+                }
+                if got == 0 { break }
+                filled += got
+            }
+            initialized = filled
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import CPlatform
+import FPGAExecution
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+#if canImport(Glibc)
+    private let systemWrite = Glibc.write
+#elseif canImport(Musl)
+    private let systemWrite = Musl.write
+#elseif canImport(Darwin)
+    private let systemWrite = Darwin.write
+#endif
+
+/// Writes a job's output on its own thread (writes block): to a temporary file beside
+/// the destination that is renamed into place only by ``commit()``, or to standard
+/// output. ``abort()`` removes the temporary file, so a failed job leaves nothing.
+actor FileWriter {
+    private let executor = ThreadExecutor(name: "fpga-write")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// The destination path, or `-` for standard output.
+    nonisolated let path: String
+    private let overwrite: Bool
+    private var descriptor: Int32
+    private var temporaryPath: String?
+    /// Bytes written so far.
+    private(set) var bytesWritten = 0
+
+    /// Prepares to write `path` (`-` for standard output). Fails at once if the
+    /// destination exists and `overwrite` is false, or its folder is not writable.
+    init(path: String, overwrite: Bool, mode: UInt32 = 0o644) throws {
+        self.path = path
+        self.overwrite = overwrite
+        if path == "-" {
+            descriptor = STDOUT_FILENO
+            return
+        }
+        var existing = stat()
+        if lstat(path, &existing) == 0 {
+            if existing.st_mode & S_IFMT == S_IFDIR {
+                throw ClusterError.outputUnwritable(path, reason: "it is a directory")
+            }
+            if !overwrite { throw ClusterError.outputExists(path) }
+        }
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        var template = Array("\(folder).\(name).partial-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw ClusterError.outputUnwritable(path, reason: systemErrorMessage()) }
+        fchmod(fd, mode_t(mode & 0o777))
+        descriptor = fd
+        temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    deinit {
+        // Reached only if neither commit nor abort ran (a crash in the caller's logic):
+        // still leave nothing behind.
+        if let temporaryPath {
+            close(descriptor)
+            unlink(temporaryPath)
+        }
+    }
+
+    /// Appends bytes.
+    func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let put = systemWrite(descriptor, raw.baseAddress! + done, raw.count - done)
+                if put < 0 {
+                    if errno == EINTR { continue }
+                    throw ClusterError.outputUnwritable(path, reason: systemErrorMessage())
+                }
+                done += put
+            }
+        }
+        bytesWritten += bytes.count
+    }
+
+    /// Closes the temporary file and renames it to the destination.
+    func commit() throws {
+        guard let temporaryPath else { return }
+        defer { self.temporaryPath = nil }
+        let closed = close(descriptor)
+        let closeError = errno
+        descriptor = -1
+        guard closed == 0 else {
+            unlink(temporaryPath)
+            throw ClusterError.outputUnwritable(path, reason: systemErrorMessage(closeError))
+        }
+        var renamed: Int32
+        if overwrite {
+            renamed = rename(temporaryPath, path)
+        } else {
+            renamed = cplatform_rename_noreplace(temporaryPath, path)
+            if renamed != 0 && (errno == EINVAL || errno == ENOSYS) {
+                // The file system lacks RENAME_NOREPLACE: link fails if the name exists.
+                renamed = link(temporaryPath, path)
+                if renamed == 0 { unlink(temporaryPath) }
+            }
+        }
+        guard renamed == 0 else {
+            let code = errno
+            unlink(temporaryPath)
+            if code == EEXIST { throw ClusterError.outputExists(path) }
+            throw ClusterError.outputUnwritable(path, reason: systemErrorMessage(code))
+        }
+    }
+
+    /// Discards everything written: removes the temporary file.
+    func abort() {
+        guard let temporaryPath else { return }
+        close(descriptor)
+        descriptor = -1
+        unlink(temporaryPath)
+        self.temporaryPath = nil
+    }
+}
+
+extension FileWriter {
+    /// Opens the output for a job reading `reader`, refusing to write over the input.
+    static func opening(_ path: String, for reader: FileReader, overwrite: Bool) throws -> FileWriter {
+        if path != "-", let input = reader.identity {
+            var existing = stat()
+            if stat(path, &existing) == 0, UInt64(existing.st_dev) == input.device,
+                UInt64(existing.st_ino) == input.inode
+            {
+                throw ClusterError.sameFile(path)
+            }
+        }
+        return try FileWriter(path: path, overwrite: overwrite, mode: reader.mode)
+    }
+}

@@ -1,0 +1,124 @@
+/// An accelerator card, or its simulation, driven the way XRT drives an Alveo card.
+///
+/// The names follow XRT's C++ API: ``loadXclbin(_:)`` is `xrt::device::load_xclbin`,
+/// ``openKernel(_:)`` is `xrt::kernel(device, uuid, name)`, ``allocateBuffer(size:group:)``
+/// is `xrt::bo(device, size, group)`, ``withMappedBuffer(_:_:)`` is `xrt::bo::map`,
+/// ``sync(_:_:size:offset:)`` is `xrt::bo::sync`, ``start(_:arguments:)`` is
+/// `xrt::run::start` and ``wait(_:timeout:)`` is `xrt::run::wait`.
+///
+/// Every device is an actor running on its own thread, so a blocking call inside it
+/// never stalls Swift's cooperative pool.
+public protocol Device: Actor {
+    /// Which device this is.
+    nonisolated var info: DeviceInfo { get }
+
+    /// The xclbin currently loaded, if any.
+    var xclbin: Xclbin? { get async }
+
+    /// Loads a program, replacing the previous one; its kernels and buffers become invalid.
+    @discardableResult
+    func loadXclbin(_ xclbin: Xclbin) async throws -> XclbinUUID
+
+    /// Opens a kernel of the loaded xclbin: `name` for all its compute units, or
+    /// `name:{instance}` (XRT's syntax) for one.
+    func openKernel(_ name: String) async throws -> Kernel
+
+    /// Allocates a buffer object of `size` bytes in memory group `group`.
+    func allocateBuffer(size: Int, group: Int) async throws -> BufferObject
+
+    /// Frees a buffer object.
+    func freeBuffer(_ buffer: BufferObject) async throws
+
+    /// Runs `body` on the host side of the buffer (XRT's `map`). What it writes reaches
+    /// the device only after ``sync(_:_:size:offset:)`` to the device.
+    func withMappedBuffer<R: Sendable>(
+        _ buffer: BufferObject, _ body: @Sendable (UnsafeMutableRawBufferPointer) throws -> R
+    ) async throws -> R
+
+    /// Copies between the host and device sides of a buffer.
+    func sync(_ buffer: BufferObject, _ direction: SyncDirection, size: Int?, offset: Int) async throws
+
+    /// Starts a run of the kernel with one argument per declared argument, on a compute
+    /// unit the kernel handle covers (the first idle one, else the least busy).
+    func start(_ kernel: Kernel, arguments: [KernelArgument]) async throws -> Run
+
+    /// Waits for a run to finish, at most `timeout` when given; returns its final state
+    /// (``RunState/timeout`` when the time ran out first).
+    func wait(_ run: Run, timeout: Duration?) async throws -> RunState
+}
+
+extension Device {
+    /// Syncs the whole buffer.
+    public func sync(_ buffer: BufferObject, _ direction: SyncDirection) async throws {
+        try await sync(buffer, direction, size: nil, offset: 0)
+    }
+
+    /// Copies bytes into the host side of a buffer at `offset`.
+    public func write(_ buffer: BufferObject, _ bytes: some Collection<UInt8> & Sendable, offset: Int = 0) async throws {
+        let count = bytes.count
+        guard offset >= 0, count <= buffer.size - offset else {
+            throw DeviceError.bufferRange(offset: offset, size: count, bufferSize: buffer.size)
+        }
+        try await withMappedBuffer(buffer) { host in
+            let target = UnsafeMutableRawBufferPointer(rebasing: host[offset..<(offset + count)])
+            let copied: Bool? = bytes.withContiguousStorageIfAvailable { source in
+                target.copyMemory(from: UnsafeRawBufferPointer(source))
+                return true
+            }
+            if copied == nil { target.copyBytes(from: bytes) }
+        }
+    }
+
+    /// Copies `count` bytes out of the host side of a buffer.
+    public func read(_ buffer: BufferObject, offset: Int = 0, count: Int) async throws -> [UInt8] {
+        guard offset >= 0, count >= 0, count <= buffer.size - offset else {
+            throw DeviceError.bufferRange(offset: offset, size: count, bufferSize: buffer.size)
+        }
+        return try await withMappedBuffer(buffer) { host in
+            Array(UnsafeRawBufferPointer(rebasing: host[offset..<(offset + count)]))
+        }
+    }
+
+    /// Waits for a run and throws unless it completed.
+    public func waitForCompletion(_ run: Run, timeout: Duration? = nil) async throws {
+        let state = try await wait(run, timeout: timeout)
+        switch state {
+        case .completed: return
+        case .timeout: throw DeviceError.runTimedOut(kernel: run.kernelName)
+        default:
+            throw DeviceError.runFailed(kernel: run.kernelName, message: try await runError(run) ?? "state \(state)")
+        }
+    }
+
+    /// The error message of a failed run, if the device recorded one.
+    public func runError(_ run: Run) async throws -> String? { nil }
+}
+
+/// Which device this is.
+public struct DeviceInfo: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        /// A ``SimulatedDevice``: software kernels on the host's CPUs.
+        case simulated
+        /// A real card through XRT.
+        case xrt
+    }
+
+    /// A short name, unique within a process: `sim0`, `xrt:0`.
+    public var name: String
+    public var kind: Kind
+
+    public init(name: String, kind: Kind) {
+        self.name = name
+        self.kind = kind
+    }
+
+    public var description: String { name }
+}
+
+/// The direction of a buffer sync.
+public enum SyncDirection: Sendable, Hashable {
+    /// Host memory to device memory (`XCL_BO_SYNC_BO_TO_DEVICE`).
+    case toDevice
+    /// Device memory to host memory (`XCL_BO_SYNC_BO_FROM_DEVICE`).
+    case fromDevice
+}

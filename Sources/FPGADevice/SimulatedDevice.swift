@@ -1,0 +1,251 @@
+import FPGAExecution
+import Synchronization
+
+/// A device in software, faithful to the host-visible behaviour of a card.
+///
+/// - Device memory is separate from host memory: a kernel sees only what was synced to
+///   the device, and the host sees results only after syncing back.
+/// - Kernels are bound by name to ``SoftwareKernel`` implementations when an xclbin is
+///   loaded; their arguments must match the xclbin's declaration exactly.
+/// - Each compute unit has its own thread and runs one run at a time, in start order,
+///   as an `ap_ctrl_chain` unit does; an optional ``TimingModel`` makes it as slow as the
+///   card it stands for.
+/// - Memory banks have the sizes the xclbin declares, and a buffer must be in the bank
+///   its argument is connected to.
+///
+/// The actor runs on its own thread; syncs (memory copies) happen there.
+public actor SimulatedDevice: Device {
+    public nonisolated let info: DeviceInfo
+    /// The timing model of each compute unit, if any.
+    public nonisolated let timing: TimingModel?
+
+    private let executor: ThreadExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private let library: [String: any SoftwareKernel]
+    public private(set) var xclbin: Xclbin?
+    private var bankUsage: [Int] = []
+    private var buffers: [UInt64: SimulatedBuffer] = [:]
+    /// Compute units of the loaded xclbin, by kernel name then compute unit index.
+    private var units: [String: [SimulatedComputeUnit]] = [:]
+    private var runs: [UInt64: SimulatedRun] = [:]
+    private var nextID: UInt64 = 1
+
+    /// Creates a device named `name` whose programs may use `kernels`.
+    public init(name: String, kernels: [any SoftwareKernel], timing: TimingModel? = nil) {
+        info = DeviceInfo(name: name, kind: .simulated)
+        self.timing = timing
+        executor = ThreadExecutor(name: name)
+        library = Dictionary(kernels.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    // MARK: Program
+
+    @discardableResult
+    public func loadXclbin(_ xclbin: Xclbin) throws -> XclbinUUID {
+        try xclbin.validate()
+        for kernel in xclbin.kernels {
+            guard let implementation = library[kernel.name] else { throw DeviceError.kernelNotImplemented(kernel.name) }
+            guard implementation.arguments == kernel.arguments else {
+                throw DeviceError.invalidXclbin(
+                    "kernel \(kernel.name) declares arguments \(kernel.arguments.map(\.name)), the implementation takes \(implementation.arguments.map(\.name))"
+                )
+            }
+        }
+        if units.values.contains(where: { $0.contains { $0.pending.load(ordering: .acquiring) > 0 } }) {
+            throw DeviceError.unavailable("cannot load an xclbin on \(info.name) while runs are in flight")
+        }
+        // Loading replaces the program: every buffer and compute unit of the old one goes.
+        for buffer in buffers.values { buffer.deallocate() }
+        buffers = [:]
+        runs = [:]
+        bankUsage = Array(repeating: 0, count: xclbin.memoryBanks.count)
+        units = [:]
+        for kernel in xclbin.kernels {
+            units[kernel.name] = kernel.computeUnits.enumerated().map { index, unit in
+                SimulatedComputeUnit(
+                    name: unit.name, index: index, implementation: library[kernel.name]!,
+                    thread: BlockingThreadPool(name: "\(info.name)-cu\(index)", threads: 1))
+            }
+        }
+        self.xclbin = xclbin
+        return xclbin.uuid
+    }
+
+    public func openKernel(_ name: String) throws -> Kernel {
+        guard let xclbin else { throw DeviceError.noXclbinLoaded(device: info.name) }
+        var kernelName = name
+        var instance: String?
+        if let colon = name.firstIndex(of: ":") {
+            kernelName = String(name[..<colon])
+            let rest = name[name.index(after: colon)...]
+            guard rest.hasPrefix("{"), rest.hasSuffix("}"), rest.count > 2 else {
+                throw DeviceError.kernelNotFound(name, available: xclbin.kernels.map(\.name))
+            }
+            instance = String(rest.dropFirst().dropLast())
+        }
+        guard let descriptor = xclbin.kernels.first(where: { $0.name == kernelName }) else {
+            throw DeviceError.kernelNotFound(kernelName, available: xclbin.kernels.map(\.name))
+        }
+        var selected = Array(descriptor.computeUnits.indices)
+        if let instance {
+            guard let index = descriptor.computeUnits.firstIndex(where: { $0.name == instance }) else {
+                throw DeviceError.computeUnitNotFound(kernel: kernelName, instance: instance)
+            }
+            selected = [index]
+        }
+        return Kernel(name: kernelName, descriptor: descriptor, computeUnits: selected, xclbin: xclbin.uuid)
+    }
+
+    // MARK: Buffers
+
+    public func allocateBuffer(size: Int, group: Int) throws -> BufferObject {
+        guard let xclbin else { throw DeviceError.noXclbinLoaded(device: info.name) }
+        guard xclbin.memoryBanks.indices.contains(group) else { throw DeviceError.invalidMemoryGroup(group) }
+        let available = xclbin.memoryBanks[group].size - bankUsage[group]
+        guard size > 0, size <= available else {
+            throw DeviceError.outOfDeviceMemory(group: group, requested: size, available: available)
+        }
+        let id = takeID()
+        buffers[id] = SimulatedBuffer(size: size)
+        bankUsage[group] += size
+        return BufferObject(id: id, size: size, group: group)
+    }
+
+    public func freeBuffer(_ buffer: BufferObject) throws {
+        let storage = try lookUp(buffer)
+        guard storage.runsUsing.load(ordering: .acquiring) == 0 else { throw DeviceError.bufferBusy }
+        storage.deallocate()
+        buffers[buffer.id] = nil
+        bankUsage[buffer.group] -= buffer.size
+    }
+
+    public func withMappedBuffer<R: Sendable>(
+        _ buffer: BufferObject, _ body: @Sendable (UnsafeMutableRawBufferPointer) throws -> R
+    ) throws -> R {
+        try body(try lookUp(buffer).host)
+    }
+
+    public func sync(_ buffer: BufferObject, _ direction: SyncDirection, size: Int?, offset: Int) throws {
+        let storage = try lookUp(buffer)
+        let count = size ?? (buffer.size - offset)
+        guard offset >= 0, count >= 0, count <= buffer.size - offset else {
+            throw DeviceError.bufferRange(offset: offset, size: count, bufferSize: buffer.size)
+        }
+        guard storage.runsUsing.load(ordering: .acquiring) == 0 else { throw DeviceError.bufferBusy }
+        let host = UnsafeMutableRawBufferPointer(rebasing: storage.host[offset..<(offset + count)])
+        let device = UnsafeMutableRawBufferPointer(rebasing: storage.device[offset..<(offset + count)])
+        switch direction {
+        case .toDevice: device.copyMemory(from: UnsafeRawBufferPointer(host))
+        case .fromDevice: host.copyMemory(from: UnsafeRawBufferPointer(device))
+        }
+    }
+
+    // MARK: Runs
+
+    public func start(_ kernel: Kernel, arguments: [KernelArgument]) throws -> Run {
+        guard let xclbin, kernel.xclbin == xclbin.uuid, let kernelUnits = units[kernel.name] else {
+            throw DeviceError.kernelNotFound(kernel.name, available: self.xclbin?.kernels.map(\.name) ?? [])
+        }
+        let descriptor = kernel.descriptor
+        guard arguments.count == descriptor.arguments.count else {
+            throw DeviceError.argumentCount(kernel: kernel.name, expected: descriptor.arguments.count, got: arguments.count)
+        }
+        // The least busy compute unit the handle covers.
+        let unitIndex = kernel.computeUnits.min {
+            kernelUnits[$0].pending.load(ordering: .relaxed) < kernelUnits[$1].pending.load(ordering: .relaxed)
+        }!
+        let unitDescriptor = descriptor.computeUnits[unitIndex]
+        var values: [KernelInvocation.Value] = []
+        var used: [SimulatedBuffer] = []
+        for (index, (argument, declared)) in zip(arguments, descriptor.arguments).enumerated() {
+            switch (argument, declared.kind) {
+            case (.buffer(let buffer), .global):
+                let storage = try lookUp(buffer)
+                let connected = unitDescriptor.connections[index]!
+                guard buffer.group == connected else {
+                    throw DeviceError.bufferNotConnected(
+                        computeUnit: unitDescriptor.name, argument: declared.name, bufferGroup: buffer.group,
+                        connectedGroup: connected)
+                }
+                values.append(.buffer(storage.device))
+                used.append(storage)
+            case (.scalar(let value), .scalar(let byteSize)):
+                guard byteSize >= 8 || value >> (UInt64(byteSize) * 8) == 0 else {
+                    throw DeviceError.argumentType(
+                        kernel: kernel.name, argument: declared.name, expected: "a scalar that fits in \(byteSize) bytes")
+                }
+                values.append(.scalar(value))
+            case (_, .global):
+                throw DeviceError.argumentType(kernel: kernel.name, argument: declared.name, expected: "a buffer object")
+            case (_, .scalar):
+                throw DeviceError.argumentType(kernel: kernel.name, argument: declared.name, expected: "a scalar")
+            }
+        }
+        let run = Run(id: takeID(), kernelName: kernel.name, computeUnit: unitDescriptor.name)
+        let record = SimulatedRun()
+        runs[run.id] = record
+        for storage in used { storage.runsUsing.add(1, ordering: .acquiringAndReleasing) }
+        let unit = kernelUnits[unitIndex]
+        unit.pending.add(1, ordering: .relaxed)
+        let invocation = KernelInvocationBox(
+            KernelInvocation(computeUnit: unit.name, computeUnitIndex: unit.index, values: values))
+        let timing = self.timing
+        let inUse = used
+        unit.thread.submit {
+            record.setRunning()
+            let began = ContinuousClock.now
+            var failure: String?
+            do {
+                try unit.implementation.execute(invocation.invocation)
+            } catch {
+                failure = String(describing: error)
+            }
+            if let timing {
+                let target = timing.duration(forUnits: unit.implementation.workUnits(of: invocation.invocation))
+                blockingSleep(for: target - (ContinuousClock.now - began))
+            }
+            for storage in inUse { storage.runsUsing.subtract(1, ordering: .acquiringAndReleasing) }
+            unit.pending.subtract(1, ordering: .relaxed)
+            record.finish(failure: failure)
+        }
+        return run
+    }
+
+    public func wait(_ run: Run, timeout: Duration?) async throws -> RunState {
+        guard let record = runs[run.id] else { throw DeviceError.unknownRun }
+        let state = try await record.wait(timeout: timeout)
+        if state.isFinal && state != .timeout { runs[run.id] = nil; finished[run.id] = record.failure }
+        return state
+    }
+
+    /// Failure messages of runs already waited for, kept until asked once.
+    private var finished: [UInt64: String?] = [:]
+
+    public func runError(_ run: Run) -> String? {
+        if let record = runs[run.id] { return record.failure }
+        return finished.removeValue(forKey: run.id) ?? nil
+    }
+
+    // MARK: Helpers
+
+    private func takeID() -> UInt64 {
+        defer { nextID += 1 }
+        return nextID
+    }
+
+    private func lookUp(_ buffer: BufferObject) throws -> SimulatedBuffer {
+        guard let storage = buffers[buffer.id], storage.size == buffer.size else { throw DeviceError.invalidBuffer }
+        return storage
+    }
+}
+
+/// Carries an invocation (raw pointers into device memory) to the compute unit thread.
+///
+/// `@unchecked Sendable`: the device memory it points to stays allocated while the run is
+/// in flight (free and reload refuse while `runsUsing > 0`), and no other code touches
+/// it then (sync refuses too), so the compute unit thread has sole access.
+private final class KernelInvocationBox: @unchecked Sendable {
+    let invocation: KernelInvocation
+    init(_ invocation: KernelInvocation) { self.invocation = invocation }
+}

@@ -1,0 +1,118 @@
+import FPGADevice
+import FPGAExecution
+import FPGAKernels
+
+/// Host code for `xilGzipCompBlock` on any ``Device``: turns chunks into gzip members.
+///
+/// Buffers are allocated once, when the driver is made: for each compute unit, two
+/// slots (input, output, size and checksum buffers in the unit's memory group), so one
+/// chunk uploads while the previous one compresses. Concurrent calls spread over every
+/// compute unit. The driver runs on its device's thread, so its calls into the device
+/// do not hop threads.
+public actor GzipDriver {
+    /// The device the driver runs on.
+    public nonisolated let device: any Device
+    /// The largest chunk one call accepts.
+    public nonisolated let maxChunkSize: Int
+    /// The number of compute units in use.
+    public nonisolated let computeUnits: Int
+    /// The number of chunks the driver can hold at once (two per compute unit).
+    public nonisolated var capacity: Int { computeUnits * Self.slotsPerComputeUnit }
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { device.unownedExecutor }
+
+    static let slotsPerComputeUnit = 2
+
+    private struct Slot {
+        let kernel: Kernel
+        let input: BufferObject
+        let output: BufferObject
+        let size: BufferObject
+        let checksum: BufferObject
+    }
+    private var freeSlots: [Slot]
+    private let slotsAvailable: AsyncSemaphore
+
+    /// Opens every compute unit of `xilGzipCompBlock` in the device's loaded xclbin and
+    /// allocates its buffers for chunks of up to `maxChunkSize` bytes.
+    public init(device: any Device, maxChunkSize: Int) async throws {
+        guard maxChunkSize > 0, maxChunkSize <= GzipMember.maxChunkSize else {
+            throw GzipError.chunkTooLarge(maxChunkSize, limit: GzipMember.maxChunkSize)
+        }
+        self.device = device
+        self.maxChunkSize = maxChunkSize
+        let all = try await device.openKernel(GzipCompBlockKernel.kernelName)
+        var slots: [Slot] = []
+        for unitName in all.computeUnitNames {
+            let kernel = try await device.openKernel(unitName)
+            for _ in 0..<Self.slotsPerComputeUnit {
+                typealias Argument = GzipCompBlockKernel.Argument
+                slots.append(
+                    Slot(
+                        kernel: kernel,
+                        input: try await device.allocateBuffer(
+                            size: maxChunkSize, group: kernel.group(forArgument: Argument.input)),
+                        output: try await device.allocateBuffer(
+                            size: Self.outputCapacity(forChunk: maxChunkSize),
+                            group: kernel.group(forArgument: Argument.output)),
+                        size: try await device.allocateBuffer(
+                            size: 4, group: kernel.group(forArgument: Argument.compressedSize)),
+                        checksum: try await device.allocateBuffer(
+                            size: 4, group: kernel.group(forArgument: Argument.checksum))))
+            }
+        }
+        computeUnits = all.computeUnits.count
+        freeSlots = slots
+        slotsAvailable = AsyncSemaphore(permits: slots.count)
+    }
+
+    /// The output buffer size for chunks of `chunkSize` bytes: room for incompressible
+    /// data stored with its block headers.
+    public static func outputCapacity(forChunk chunkSize: Int) -> Int {
+        chunkSize + chunkSize / 64 + 4096
+    }
+
+    /// Compresses one chunk into one gzip member.
+    public func compressMember(_ chunk: some Collection<UInt8> & Sendable) async throws -> [UInt8] {
+        let count = chunk.count
+        guard count <= maxChunkSize else { throw GzipError.chunkTooLarge(count, limit: maxChunkSize) }
+        try await slotsAvailable.acquire()
+        let slot = freeSlots.removeLast()
+        defer {
+            freeSlots.append(slot)
+            slotsAvailable.release()
+        }
+        if count > 0 {
+            try await device.write(slot.input, chunk)
+            try await device.sync(slot.input, .toDevice, size: count, offset: 0)
+        }
+        try await device.write(slot.checksum, Self.crcSeed)
+        try await device.sync(slot.checksum, .toDevice)
+        let run = try await device.start(
+            slot.kernel,
+            arguments: [
+                .buffer(slot.input), .buffer(slot.output), .buffer(slot.size), .buffer(slot.checksum),
+                .scalar(UInt32(count)), .scalar(true),
+            ])
+        // The slot's buffers belong to the run until it ends, even if this task is
+        // cancelled: wait in a task that cancellation does not reach.
+        let device = self.device
+        try await Task { try await device.waitForCompletion(run) }.value
+        try await device.sync(slot.size, .fromDevice)
+        try await device.sync(slot.checksum, .fromDevice)
+        let compressed = try await device.withMappedBuffer(slot.size) { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+        let crc = try await device.withMappedBuffer(slot.checksum) { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
+        guard compressed <= slot.output.size else {
+            throw DeviceError.runFailed(
+                kernel: run.kernelName, message: "reported \(compressed) compressed bytes in a \(slot.output.size)-byte buffer")
+        }
+        try await device.sync(slot.output, .fromDevice, size: compressed, offset: 0)
+        return try await device.withMappedBuffer(slot.output) { host in
+            GzipMember.assemble(
+                deflateBlocks: UnsafeRawBufferPointer(rebasing: host[0..<compressed]), crc: crc, uncompressedSize: count)
+        }
+    }
+
+    /// The CRC register before any data, as the kernel takes it.
+    private static let crcSeed: [UInt8] = [0xff, 0xff, 0xff, 0xff]
+}
