@@ -53,7 +53,7 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "FPGATestSupport", dependencies: ["FPGACluster"], path: "Tests/FPGATestSupport"),
+        .target(name: "FPGATestSupport", dependencies: ["FPGACluster", "FPGAKernels", "FPGADevice", "CZlib"], path: "Tests/FPGATestSupport"),
         .testTarget(name: "FPGAExecutionTests", dependencies: ["FPGAExecution"]),
         .testTarget(name: "FPGADeviceTests", dependencies: ["FPGADevice", "FPGAKernels"]),
         .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "CZlib"]),

@@ -15,13 +15,14 @@ struct OrderedPipeline<Input: Sendable, Output: Sendable> {
     }
 
     let lanes: [Lane]
-    /// The most inputs between being taken and being delivered.
+    /// The most inputs between being taken and being delivered: by default every lane's
+    /// input plus half as many again, so that lanes rarely wait for a slow early input.
     let window: Int
 
     init(lanes: [Lane], window: Int? = nil) {
         precondition(!lanes.isEmpty, "a pipeline needs at least one lane")
         self.lanes = lanes
-        self.window = max(1, window ?? lanes.count * 2)
+        self.window = max(1, window ?? lanes.count + (lanes.count + 1) / 2)
     }
 
     /// Runs the pipeline. `source` must hand out consecutive indices from 0 and return

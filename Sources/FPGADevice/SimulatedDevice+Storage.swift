@@ -1,4 +1,12 @@
 import FPGAExecution
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Synchronization
 
 /// The two sides of one simulated buffer object.
@@ -15,16 +23,15 @@ final class SimulatedBuffer: @unchecked Sendable {
 
     init(size: Int) {
         self.size = size
-        host = .allocate(byteCount: size, alignment: 4096)
-        device = .allocate(byteCount: size, alignment: 4096)
-        // Fresh device memory holds zeros here; a real card's holds whatever was there.
-        host.initializeMemory(as: UInt8.self, repeating: 0)
-        device.initializeMemory(as: UInt8.self, repeating: 0)
+        // Fresh memory holds zeros here (a real card's holds whatever was there). calloc
+        // maps large blocks lazily, so untouched parts of a buffer cost no resident memory.
+        host = UnsafeMutableRawBufferPointer(start: calloc(size, 1)!, count: size)
+        device = UnsafeMutableRawBufferPointer(start: calloc(size, 1)!, count: size)
     }
 
     func deallocate() {
-        host.deallocate()
-        device.deallocate()
+        free(host.baseAddress)
+        free(device.baseAddress)
     }
 }
 

@@ -27,9 +27,15 @@ public enum GzipMemberInflater {
             status = isal_inflate(state)
             initialized = buffer.count - Int(state.pointee.avail_out)
         }
+        let isize = UInt32(littleEndian: member.loadUnaligned(fromByteOffset: member.count - 4, as: UInt32.self))
         switch status {
         case ISAL_DECOMP_OK, ISAL_END_INPUT: break
-        case ISAL_INCORRECT_CHECKSUM: throw .crcMismatch(member: number, offset: offset)
+        case ISAL_INCORRECT_CHECKSUM:
+            // ISA-L checks CRC and ISIZE together; tell the two apart.
+            if isize != UInt32(truncatingIfNeeded: sizes.uncompressedSize) {
+                throw .lengthMismatch(member: number, offset: offset)
+            }
+            throw .crcMismatch(member: number, offset: offset)
         case ISAL_OUT_OVERFLOW: throw .lengthMismatch(member: number, offset: offset)
         default: throw .corruptData("ISA-L inflate status \(status)", member: number, offset: offset)
         }
@@ -40,7 +46,6 @@ public enum GzipMemberInflater {
         guard state.pointee.avail_in == 0 else {
             throw .badHeader("member data ends \(state.pointee.avail_in) bytes before its indexed size", offset: offset)
         }
-        let isize = UInt32(littleEndian: member.loadUnaligned(fromByteOffset: member.count - 4, as: UInt32.self))
         guard isize == UInt32(truncatingIfNeeded: sizes.uncompressedSize) else {
             throw .lengthMismatch(member: number, offset: offset)
         }

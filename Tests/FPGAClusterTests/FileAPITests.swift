@@ -1,0 +1,146 @@
+import FPGACluster
+import FPGADevice
+import FPGADrivers
+import FPGATestSupport
+import Synchronization
+import Testing
+
+@Suite("file API: streaming, atomic output, failures")
+struct FileAPITests {
+    @Test func fileRoundTrip() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let data = TestData.logLines(count: 300_000)
+        try folder.write("input.log", data)
+        let cluster = try Cluster(devices: .simulated(count: 2), configuration: .init(chunkSize: 16384))
+        let progress = ProgressLog()
+        let report = try await cluster.compressFile(
+            at: folder.file("input.log"), to: folder.file("input.log.gz")) { progress.record($0) }
+        #expect(report.bytesIn == data.count)
+        #expect(report.chunks == 19)
+        #expect(report.chunksPerNode.values.reduce(0, +) == 19)
+        #expect(progress.all.last?.bytesDone == data.count)
+        #expect(progress.all.last?.fraction == 1)
+        #expect(try folder.contents() == ["input.log", "input.log.gz"])
+
+        let gz = try folder.read("input.log.gz")
+        #expect(report.bytesOut == gz.count)
+        #expect(try ExternalTools.gzipDecompress(gz) == data)
+
+        let back = try await cluster.decompressFile(at: folder.file("input.log.gz"), to: folder.file("back.log"))
+        #expect(back.bytesOut == data.count)
+        #expect(try folder.read("back.log") == data)
+        #expect(try folder.contents() == ["back.log", "input.log", "input.log.gz"])
+    }
+
+    @Test func foreignGzipFileDecompressesSequentially() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let data = TestData.logLines(count: 3 << 20)
+        try folder.write("plain.gz", try ExternalTools.run(["gzip", "-c"], input: data).output)
+        let cluster = try Cluster(devices: .simulated(count: 1))
+        let report = try await cluster.decompressFile(at: folder.file("plain.gz"), to: folder.file("plain"))
+        #expect(report.chunks == 1)
+        #expect(try folder.read("plain") == data)
+    }
+
+    @Test func existingOutputIsKeptUnlessOverwriting() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        try folder.write("a", Array("new".utf8))
+        try folder.write("a.gz", Array("precious".utf8))
+        let cluster = try Cluster(devices: .simulated(count: 1))
+        await #expect(throws: ClusterError.outputExists(folder.file("a.gz"))) {
+            try await cluster.compressFile(at: folder.file("a"), to: folder.file("a.gz"))
+        }
+        #expect(try folder.read("a.gz") == Array("precious".utf8))
+        try await cluster.compressFile(at: folder.file("a"), to: folder.file("a.gz"), overwrite: true)
+        #expect(try ExternalTools.gzipDecompress(try folder.read("a.gz")) == Array("new".utf8))
+        #expect(try folder.contents() == ["a", "a.gz"])
+    }
+
+    @Test func badPathsAreClearErrors() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let cluster = try Cluster(devices: .simulated(count: 1))
+        await #expect(throws: ClusterError.inputNotFound(folder.file("missing"))) {
+            try await cluster.compressFile(at: folder.file("missing"), to: folder.file("out.gz"))
+        }
+        await #expect(throws: ClusterError.inputIsDirectory(folder.path)) {
+            try await cluster.compressFile(at: folder.path, to: folder.file("out.gz"))
+        }
+        try folder.write("same", [1, 2, 3])
+        await #expect(throws: ClusterError.sameFile(folder.file("same"))) {
+            try await cluster.compressFile(at: folder.file("same"), to: folder.file("same"), overwrite: true)
+        }
+        await #expect(throws: ClusterError.self) {
+            try await cluster.compressFile(at: folder.file("same"), to: folder.file("no/such/dir/out.gz"))
+        }
+        #expect(try folder.contents() == ["same"])
+    }
+
+    @Test func deviceFailureHalfWayLeavesNothing() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        try folder.write("input", TestData.logLines(count: 64 * 4096))
+        let cluster = try Cluster(devices: [SimulatedDevice.faulty(name: "bad", failingRun: 20)],
+            configuration: .init(chunkSize: 4096))
+        await #expect(throws: DeviceError.self) {
+            try await cluster.compressFile(at: folder.file("input"), to: folder.file("input.gz"))
+        }
+        #expect(try folder.contents() == ["input"])
+    }
+
+    @Test func corruptInputToDecompressLeavesNothing() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let data = TestData.logLines(count: 100_000)
+        let cluster = try Cluster(devices: .simulated(count: 1), configuration: .init(chunkSize: 8192))
+        var gz = try await cluster.compress(data)
+        gz[gz.count - 100] ^= 0x55
+        try folder.write("bad.gz", gz)
+        await #expect(throws: GzipError.self) {
+            try await cluster.decompressFile(at: folder.file("bad.gz"), to: folder.file("bad"))
+        }
+        let foreign = try ExternalTools.run(["gzip", "-c"], input: data).output
+        try folder.write("cut.gz", Array(foreign.prefix(foreign.count / 2)))
+        await #expect(throws: GzipError.truncated(offset: foreign.count / 2)) {
+            try await cluster.decompressFile(at: folder.file("cut.gz"), to: folder.file("cut"))
+        }
+        #expect(try folder.contents() == ["bad.gz", "cut.gz"])
+    }
+
+    @Test func cancellationHalfWayLeavesNothing() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        try folder.write("input", TestData.logLines(count: 64 * 4096))
+        let slow = TimingModel(latency: .milliseconds(2), unitsPerSecond: 20e6)
+        let cluster = try Cluster(devices: .simulated(count: 1, timing: slow), configuration: .init(chunkSize: 4096))
+        let holder = TaskHolder()
+        let task = Task {
+            try await cluster.compressFile(at: folder.file("input"), to: folder.file("input.gz")) { progress in
+                if progress.chunksDone == 2 { holder.cancel() }
+            }
+        }
+        holder.set(task)
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(try folder.contents() == ["input"])
+    }
+}
+
+/// Lets a progress handler cancel the task it runs in.
+final class TaskHolder: Sendable {
+    private let task = Mutex<Task<JobReport, any Error>?>(nil)
+    private let cancelRequested = Mutex(false)
+
+    func set(_ task: Task<JobReport, any Error>) {
+        let early = cancelRequested.withLock { $0 }
+        self.task.withLock { $0 = task }
+        if early { task.cancel() }
+    }
+
+    func cancel() {
+        cancelRequested.withLock { $0 = true }
+        task.withLock { $0 }?.cancel()
+    }
+}
