@@ -60,6 +60,7 @@ let package = Package(
         .testTarget(name: "FPGADriversTests", dependencies: ["FPGADrivers", "FPGATestSupport"]),
         .testTarget(name: "FPGAClusterTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
         .testTarget(name: "FPGAClusterStreamTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
+        .testTarget(name: "CompressCommandTests", dependencies: ["fpga-compress", "FPGATestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

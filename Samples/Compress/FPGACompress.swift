@@ -26,7 +26,7 @@ struct FPGACompress: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Decompress.")
     var decompress = false
 
-    @Flag(name: [.short, .customLong("stdout")], help: "Write to standard output.")
+    @Flag(name: [.customShort("c"), .customLong("stdout")], help: "Write to standard output.")
     var toStandardOutput = false
 
     @Option(name: .short, help: ArgumentHelp("Write to OUTPUT instead of INPUT.gz (or INPUT without .gz).", valueName: "OUTPUT"))
