@@ -45,6 +45,9 @@ public protocol Device: Actor {
     /// Waits for a run to finish, at most `timeout` when given; returns its final state
     /// (``RunState/timeout`` when the time ran out first).
     func wait(_ run: Run, timeout: Duration?) async throws -> RunState
+
+    /// The error message of a failed run, once it has been waited for; nil otherwise.
+    func runError(_ run: Run) async throws -> String?
 }
 
 extension Device {
@@ -89,9 +92,6 @@ extension Device {
             throw DeviceError.runFailed(kernel: run.kernelName, message: try await runError(run) ?? "state \(state)")
         }
     }
-
-    /// The error message of a failed run, if the device recorded one.
-    public func runError(_ run: Run) async throws -> String? { nil }
 }
 
 /// Which device this is.

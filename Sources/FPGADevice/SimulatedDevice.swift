@@ -215,16 +215,19 @@ public actor SimulatedDevice: Device {
     public func wait(_ run: Run, timeout: Duration?) async throws -> RunState {
         guard let record = runs[run.id] else { throw DeviceError.unknownRun }
         let state = try await record.wait(timeout: timeout)
-        if state.isFinal && state != .timeout { runs[run.id] = nil; finished[run.id] = record.failure }
+        if state.isFinal && state != .timeout {
+            runs[run.id] = nil
+            if let failure = record.failure { failures[run.id] = failure }
+        }
         return state
     }
 
-    /// Failure messages of runs already waited for, kept until asked once.
-    private var finished: [UInt64: String?] = [:]
+    /// Failure messages of failed runs already waited for, kept until asked once.
+    private var failures: [UInt64: String] = [:]
 
     public func runError(_ run: Run) -> String? {
         if let record = runs[run.id] { return record.failure }
-        return finished.removeValue(forKey: run.id) ?? nil
+        return failures.removeValue(forKey: run.id)
     }
 
     // MARK: Helpers

@@ -7,12 +7,22 @@ public struct GzipHeader: Sendable, Hashable {
     /// The sizes from the `FC` subfield, when the member has one.
     public var index: MemberSizes?
 
+    public init(length: Int, index: MemberSizes?) {
+        self.length = length
+        self.index = index
+    }
+
     /// What the `FC` subfield records.
     public struct MemberSizes: Sendable, Hashable {
         /// The whole member's length in bytes.
         public var memberSize: Int
         /// Its uncompressed size.
         public var uncompressedSize: Int
+
+        public init(memberSize: Int, uncompressedSize: Int) {
+            self.memberSize = memberSize
+            self.uncompressedSize = uncompressedSize
+        }
     }
 
     /// The outcome of looking at the start of some bytes.
