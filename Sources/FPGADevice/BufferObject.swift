@@ -9,11 +9,14 @@ public struct BufferObject: Sendable, Hashable {
     public let size: Int
     /// The memory group (bank index) it lives in.
     public let group: Int
+    /// Identifies the device that allocated it, so that another device refuses it.
+    public let owner: UInt64
 
-    public init(id: UInt64, size: Int, group: Int) {
+    public init(id: UInt64, size: Int, group: Int, owner: UInt64) {
         self.id = id
         self.size = size
         self.group = group
+        self.owner = owner
     }
 }
 

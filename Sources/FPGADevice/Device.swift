@@ -57,7 +57,8 @@ extension Device {
     }
 
     /// Copies bytes into the host side of a buffer at `offset`.
-    public func write(_ buffer: BufferObject, _ bytes: some Collection<UInt8> & Sendable, offset: Int = 0) async throws {
+    public func write(_ buffer: BufferObject, _ bytes: some Collection<UInt8> & Sendable, offset: Int = 0) async throws
+    {
         let count = bytes.count
         guard offset >= 0, count <= buffer.size - offset else {
             throw DeviceError.bufferRange(offset: offset, size: count, bufferSize: buffer.size)

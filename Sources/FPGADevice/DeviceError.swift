@@ -18,6 +18,8 @@ public enum DeviceError: Error, Hashable, CustomStringConvertible, Sendable {
     case bufferNotConnected(computeUnit: String, argument: String, bufferGroup: Int, connectedGroup: Int)
     /// A memory group id the loaded xclbin does not have.
     case invalidMemoryGroup(Int)
+    /// A buffer size that is zero or negative.
+    case invalidBufferSize(Int)
     /// Not enough free memory in the bank.
     case outOfDeviceMemory(group: Int, requested: Int, available: Int)
     /// A buffer that was freed, or belongs to another device.
@@ -50,6 +52,7 @@ public enum DeviceError: Error, Hashable, CustomStringConvertible, Sendable {
         case .bufferNotConnected(let unit, let argument, let bufferGroup, let connectedGroup):
             "argument \(argument) of \(unit) is connected to memory group \(connectedGroup), but the buffer is in group \(bufferGroup)"
         case .invalidMemoryGroup(let group): "memory group \(group) does not exist"
+        case .invalidBufferSize(let size): "a buffer object needs a positive size, not \(size)"
         case .outOfDeviceMemory(let group, let requested, let available):
             "memory group \(group) has \(available) bytes free, \(requested) requested"
         case .invalidBuffer: "the buffer object was freed or belongs to another device"

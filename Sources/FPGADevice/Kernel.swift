@@ -23,9 +23,13 @@ public struct Kernel: Sendable, Hashable {
         guard descriptor.arguments.indices.contains(index) else {
             throw .argumentCount(kernel: name, expected: descriptor.arguments.count, got: index + 1)
         }
-        let unit = descriptor.computeUnits[computeUnits[0]]
+        guard let first = computeUnits.first, descriptor.computeUnits.indices.contains(first) else {
+            throw .computeUnitNotFound(kernel: name, instance: "\(computeUnits)")
+        }
+        let unit = descriptor.computeUnits[first]
         guard let group = unit.connections[index] else {
-            throw .argumentType(kernel: name, argument: descriptor.arguments[index].name, expected: "a pointer argument")
+            throw .argumentType(
+                kernel: name, argument: descriptor.arguments[index].name, expected: "a pointer argument")
         }
         return group
     }

@@ -1,4 +1,5 @@
 import FPGAExecution
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -7,7 +8,6 @@ import FPGAExecution
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Synchronization
 
 /// The two sides of one simulated buffer object.
 ///
@@ -17,19 +17,24 @@ import Synchronization
 /// and free while the count is non-zero, so the two never overlap.
 final class SimulatedBuffer: @unchecked Sendable {
     let size: Int
+    /// The memory group it was allocated in.
+    let group: Int
     let host: UnsafeMutableRawBufferPointer
     let device: UnsafeMutableRawBufferPointer
     let runsUsing = Atomic<Int>(0)
 
-    init(size: Int) {
+    init(size: Int, group: Int) {
         self.size = size
+        self.group = group
         // Fresh memory holds zeros here (a real card's holds whatever was there). calloc
         // maps large blocks lazily, so untouched parts of a buffer cost no resident memory.
         host = UnsafeMutableRawBufferPointer(start: calloc(size, 1)!, count: size)
         device = UnsafeMutableRawBufferPointer(start: calloc(size, 1)!, count: size)
     }
 
-    func deallocate() {
+    /// Freed when the last reference goes: the device's table, or a run still using it
+    /// after the device itself was released.
+    deinit {
         free(host.baseAddress)
         free(device.baseAddress)
     }
@@ -59,6 +64,7 @@ final class SimulatedRun: Sendable {
         var state: RunState = .queued
         var failure: String?
         var waiters: [UInt64: CheckedContinuation<RunState, any Error>] = [:]
+        var timers: [UInt64: Task<Void, Never>] = [:]
         var nextWaiter: UInt64 = 0
     }
     private let state = Mutex(State())
@@ -71,7 +77,11 @@ final class SimulatedRun: Sendable {
         let (waiters, final) = state.withLock { state in
             state.state = failure == nil ? .completed : .error
             state.failure = failure
-            defer { state.waiters = [:] }
+            defer {
+                state.waiters = [:]
+                for timer in state.timers.values { timer.cancel() }
+                state.timers = [:]
+            }
             return (Array(state.waiters.values), state.state)
         }
         for waiter in waiters { waiter.resume(returning: final) }
@@ -94,9 +104,12 @@ final class SimulatedRun: Sendable {
                 case nil: continuation.resume(throwing: CancellationError())
                 case .new?:
                     if let timeout {
-                        Task { [self] in
-                            try? await Task.sleep(for: timeout)
+                        let timer = Task { [self] in
+                            guard (try? await Task.sleep(for: timeout)) != nil else { return }
                             self.resumeWaiter(id, with: .success(.timeout))
+                        }
+                        state.withLock { state in
+                            if state.waiters[id] != nil { state.timers[id] = timer } else { timer.cancel() }
                         }
                     }
                 case let final?: continuation.resume(returning: final)
@@ -108,7 +121,10 @@ final class SimulatedRun: Sendable {
     }
 
     private func resumeWaiter(_ id: UInt64, with result: Result<RunState, any Error>) {
-        let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+        let waiter = state.withLock { state in
+            state.timers.removeValue(forKey: id)?.cancel()
+            return state.waiters.removeValue(forKey: id)
+        }
         waiter?.resume(with: result)
     }
 }

@@ -23,6 +23,8 @@ public actor SimulatedDevice: Device {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     private let library: [String: any SoftwareKernel]
+    /// Unique among the devices of this process; stamped on every buffer handle.
+    private let serial = DeviceSerial.next()
     public private(set) var xclbin: Xclbin?
     private var bankUsage: [Int] = []
     private var buffers: [UInt64: SimulatedBuffer] = [:]
@@ -56,7 +58,6 @@ public actor SimulatedDevice: Device {
             throw DeviceError.unavailable("cannot load an xclbin on \(info.name) while runs are in flight")
         }
         // Loading replaces the program: every buffer and compute unit of the old one goes.
-        for buffer in buffers.values { buffer.deallocate() }
         buffers = [:]
         runs = [:]
         bankUsage = Array(repeating: 0, count: xclbin.memoryBanks.count)
@@ -102,22 +103,22 @@ public actor SimulatedDevice: Device {
     public func allocateBuffer(size: Int, group: Int) throws -> BufferObject {
         guard let xclbin else { throw DeviceError.noXclbinLoaded(device: info.name) }
         guard xclbin.memoryBanks.indices.contains(group) else { throw DeviceError.invalidMemoryGroup(group) }
+        guard size > 0 else { throw DeviceError.invalidBufferSize(size) }
         let available = xclbin.memoryBanks[group].size - bankUsage[group]
-        guard size > 0, size <= available else {
+        guard size <= available else {
             throw DeviceError.outOfDeviceMemory(group: group, requested: size, available: available)
         }
         let id = takeID()
-        buffers[id] = SimulatedBuffer(size: size)
+        buffers[id] = SimulatedBuffer(size: size, group: group)
         bankUsage[group] += size
-        return BufferObject(id: id, size: size, group: group)
+        return BufferObject(id: id, size: size, group: group, owner: serial)
     }
 
     public func freeBuffer(_ buffer: BufferObject) throws {
         let storage = try lookUp(buffer)
         guard storage.runsUsing.load(ordering: .acquiring) == 0 else { throw DeviceError.bufferBusy }
-        storage.deallocate()
         buffers[buffer.id] = nil
-        bankUsage[buffer.group] -= buffer.size
+        bankUsage[storage.group] -= storage.size
     }
 
     public func withMappedBuffer<R: Sendable>(
@@ -144,44 +145,62 @@ public actor SimulatedDevice: Device {
     // MARK: Runs
 
     public func start(_ kernel: Kernel, arguments: [KernelArgument]) throws -> Run {
-        guard let xclbin, kernel.xclbin == xclbin.uuid, let kernelUnits = units[kernel.name] else {
+        // Trust nothing in the handle but its name, xclbin and compute unit choice: the
+        // descriptor comes from the loaded xclbin.
+        guard let xclbin, kernel.xclbin == xclbin.uuid, let kernelUnits = units[kernel.name],
+            let descriptor = xclbin.kernels.first(where: { $0.name == kernel.name })
+        else {
             throw DeviceError.kernelNotFound(kernel.name, available: self.xclbin?.kernels.map(\.name) ?? [])
         }
-        let descriptor = kernel.descriptor
-        guard arguments.count == descriptor.arguments.count else {
-            throw DeviceError.argumentCount(kernel: kernel.name, expected: descriptor.arguments.count, got: arguments.count)
+        let candidates = kernel.computeUnits.filter { kernelUnits.indices.contains($0) }
+        guard !candidates.isEmpty else {
+            throw DeviceError.computeUnitNotFound(kernel: kernel.name, instance: "\(kernel.computeUnits)")
         }
-        // The least busy compute unit the handle covers.
-        let unitIndex = kernel.computeUnits.min {
-            kernelUnits[$0].pending.load(ordering: .relaxed) < kernelUnits[$1].pending.load(ordering: .relaxed)
-        }!
-        let unitDescriptor = descriptor.computeUnits[unitIndex]
+        guard arguments.count == descriptor.arguments.count else {
+            throw DeviceError.argumentCount(
+                kernel: kernel.name, expected: descriptor.arguments.count, got: arguments.count)
+        }
         var values: [KernelInvocation.Value] = []
         var used: [SimulatedBuffer] = []
+        var bufferGroups: [(index: Int, group: Int)] = []
         for (index, (argument, declared)) in zip(arguments, descriptor.arguments).enumerated() {
             switch (argument, declared.kind) {
             case (.buffer(let buffer), .global):
                 let storage = try lookUp(buffer)
-                let connected = unitDescriptor.connections[index]!
-                guard buffer.group == connected else {
-                    throw DeviceError.bufferNotConnected(
-                        computeUnit: unitDescriptor.name, argument: declared.name, bufferGroup: buffer.group,
-                        connectedGroup: connected)
-                }
                 values.append(.buffer(storage.device))
                 used.append(storage)
+                bufferGroups.append((index, storage.group))
             case (.scalar(let value), .scalar(let byteSize)):
                 guard byteSize >= 8 || value >> (UInt64(byteSize) * 8) == 0 else {
                     throw DeviceError.argumentType(
-                        kernel: kernel.name, argument: declared.name, expected: "a scalar that fits in \(byteSize) bytes")
+                        kernel: kernel.name, argument: declared.name,
+                        expected: "a scalar that fits in \(byteSize) bytes")
                 }
                 values.append(.scalar(value))
             case (_, .global):
-                throw DeviceError.argumentType(kernel: kernel.name, argument: declared.name, expected: "a buffer object")
+                throw DeviceError.argumentType(
+                    kernel: kernel.name, argument: declared.name, expected: "a buffer object")
             case (_, .scalar):
                 throw DeviceError.argumentType(kernel: kernel.name, argument: declared.name, expected: "a scalar")
             }
         }
+        // As XRT does, run only on compute units connected to every buffer's bank; among
+        // those, the least busy.
+        let connected = candidates.filter { unit in
+            bufferGroups.allSatisfy { descriptor.computeUnits[unit].connections[$0.index] == $0.group }
+        }
+        guard
+            let unitIndex = connected.min(by: {
+                kernelUnits[$0].pending.load(ordering: .relaxed) < kernelUnits[$1].pending.load(ordering: .relaxed)
+            })
+        else {
+            let unit = descriptor.computeUnits[candidates[0]]
+            let mismatch = bufferGroups.first { unit.connections[$0.index] != $0.group } ?? bufferGroups[0]
+            throw DeviceError.bufferNotConnected(
+                computeUnit: unit.name, argument: descriptor.arguments[mismatch.index].name,
+                bufferGroup: mismatch.group, connectedGroup: unit.connections[mismatch.index] ?? -1)
+        }
+        let unitDescriptor = descriptor.computeUnits[unitIndex]
         let run = Run(id: takeID(), kernelName: kernel.name, computeUnit: unitDescriptor.name)
         let record = SimulatedRun()
         runs[run.id] = record
@@ -238,7 +257,9 @@ public actor SimulatedDevice: Device {
     }
 
     private func lookUp(_ buffer: BufferObject) throws -> SimulatedBuffer {
-        guard let storage = buffers[buffer.id], storage.size == buffer.size else { throw DeviceError.invalidBuffer }
+        guard buffer.owner == serial, let storage = buffers[buffer.id], storage.size == buffer.size,
+            storage.group == buffer.group
+        else { throw DeviceError.invalidBuffer }
         return storage
     }
 }

@@ -27,14 +27,19 @@ public struct Xclbin: Sendable, Hashable {
     public func validate() throws(DeviceError) {
         if kernels.isEmpty { throw .invalidXclbin("\(name): declares no kernels") }
         for kernel in kernels {
-            if kernel.computeUnits.isEmpty { throw .invalidXclbin("\(name): kernel \(kernel.name) has no compute units") }
+            if kernel.computeUnits.isEmpty {
+                throw .invalidXclbin("\(name): kernel \(kernel.name) has no compute units")
+            }
             for unit in kernel.computeUnits {
                 for (index, argument) in kernel.arguments.enumerated() where argument.kind == .global {
                     guard let group = unit.connections[index] else {
-                        throw .invalidXclbin("\(name): \(unit.name) argument \(argument.name) is not connected to memory")
+                        throw .invalidXclbin(
+                            "\(name): \(unit.name) argument \(argument.name) is not connected to memory")
                     }
                     guard memoryBanks.indices.contains(group) else {
-                        throw .invalidXclbin("\(name): \(unit.name) argument \(argument.name) uses memory group \(group), which does not exist")
+                        throw .invalidXclbin(
+                            "\(name): \(unit.name) argument \(argument.name) uses memory group \(group), which does not exist"
+                        )
                     }
                 }
             }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A fixed set of dedicated threads for blocking or CPU-heavy work.
 ///
 /// `await pool.run { ... }` runs the closure on one of the pool's threads and resumes the
@@ -23,13 +25,18 @@ public final class BlockingThreadPool: Sendable {
     /// Runs `body` on a pool thread and returns its result.
     ///
     /// If the calling task is cancelled before the work starts, the work is skipped and
-    /// `CancellationError` is thrown; once started it runs to completion.
+    /// `CancellationError` is thrown at once; once started it runs to completion and its
+    /// result is returned.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try Task.checkCancellation()
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.push {
-                continuation.resume(with: Result { try body() })
+        let ticket = WorkTicket<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                guard ticket.enqueue(continuation) else { return }
+                queue.push { ticket.execute(body) }
             }
+        } onCancel: {
+            ticket.cancel()
         }
     }
 
@@ -40,6 +47,57 @@ public final class BlockingThreadPool: Sendable {
 
     /// The pool shared by the library for CPU-heavy host work, one thread per core.
     public static let shared = BlockingThreadPool(name: "fpga-cpu", threads: ProcessorInfo.activeCores)
+}
+
+/// One piece of work on its way through the pool: queued, then started or cancelled,
+/// whichever comes first; the continuation is resumed exactly once.
+private final class WorkTicket<T: Sendable>: Sendable {
+    private enum Phase {
+        case created
+        case queued(CheckedContinuation<T, any Error>)
+        case started
+        case cancelled
+    }
+    private let phase = Mutex(Phase.created)
+
+    /// Records the continuation; false (and the continuation resumed with
+    /// `CancellationError`) if cancellation came first.
+    func enqueue(_ continuation: CheckedContinuation<T, any Error>) -> Bool {
+        let cancelled = phase.withLock { phase in
+            if case .cancelled = phase { return true }
+            phase = .queued(continuation)
+            return false
+        }
+        if cancelled { continuation.resume(throwing: CancellationError()) }
+        return !cancelled
+    }
+
+    /// Runs `body` unless the work was cancelled while queued.
+    func execute(_ body: () throws -> T) {
+        let continuation: CheckedContinuation<T, any Error>? = phase.withLock { phase in
+            guard case .queued(let continuation) = phase else { return nil }
+            phase = .started
+            return continuation
+        }
+        continuation?.resume(with: Result { try body() })
+    }
+
+    /// Cancels the work if it has not started.
+    func cancel() {
+        let continuation: CheckedContinuation<T, any Error>? = phase.withLock { phase in
+            switch phase {
+            case .created:
+                phase = .cancelled
+                return nil
+            case .queued(let continuation):
+                phase = .cancelled
+                return continuation
+            case .started, .cancelled:
+                return nil
+            }
+        }
+        continuation?.resume(throwing: CancellationError())
+    }
 }
 
 /// `@unchecked Sendable`: `work` and `stopped` are only touched while `lock` is held.

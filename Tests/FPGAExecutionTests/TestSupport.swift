@@ -1,0 +1,133 @@
+import FPGAExecution
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// The calling thread's name as the kernel records it (`/proc/thread-self/comm`).
+func currentThreadName() -> String {
+    readSmallFile("/proc/thread-self/comm") ?? ""
+}
+
+/// How many threads of this process are named `name` right now.
+func threadCount(named name: String) -> Int {
+    guard let directory = opendir("/proc/self/task") else { return -1 }
+    defer { closedir(directory) }
+    var count = 0
+    while let entry = readdir(directory) {
+        let tid = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        guard tid.first?.isNumber == true else { continue }
+        if readSmallFile("/proc/self/task/\(tid)/comm") == name { count += 1 }
+    }
+    return count
+}
+
+private func readSmallFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 256)
+    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    guard count > 0 else { return nil }
+    var bytes = buffer[..<count]
+    if bytes.last == UInt8(ascii: "\n") { bytes = bytes.dropLast() }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+/// For effects that happen on another thread at some later point (a thread exiting).
+func eventually(within timeout: Duration = .seconds(10), _ condition: () -> Bool) -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        if ContinuousClock.now > deadline { return false }
+        blockingSleep(for: .milliseconds(2))
+    }
+    return true
+}
+
+/// A barrier for blocking threads: every party waits until `parties` threads have
+/// arrived, or gives up after a deadline (so a test fails instead of hanging).
+final class ThreadBarrier: Sendable {
+    let parties: Int
+    private let arrived = Atomic<Int>(0)
+
+    init(parties: Int) { self.parties = parties }
+
+    /// Returns whether all parties arrived in time.
+    func arriveAndWait(timeout: Duration = .seconds(10)) -> Bool {
+        arrived.add(1, ordering: .acquiringAndReleasing)
+        return eventually(within: timeout) { arrived.load(ordering: .acquiring) >= parties }
+    }
+}
+
+/// Counts how many parties are inside a region at once, and the most there ever were.
+final class ConcurrencyTracker: Sendable {
+    private struct State {
+        var current = 0
+        var maximum = 0
+    }
+    private let state = Mutex(State())
+
+    /// Enters the region; returns how many are inside now, this caller included.
+    @discardableResult
+    func enter() -> Int {
+        state.withLock { state in
+            state.current += 1
+            state.maximum = max(state.maximum, state.current)
+            return state.current
+        }
+    }
+
+    func leave() { state.withLock { $0.current -= 1 } }
+
+    var maximum: Int { state.withLock { $0.maximum } }
+    var current: Int { state.withLock { $0.current } }
+}
+
+/// A one-shot gate for tasks: `wait()` suspends until `open()` is called.
+final class AsyncLatch: Sendable {
+    private struct State {
+        var isOpen = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.isOpen = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state in
+                if state.isOpen { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+}
+
+/// A flag set from any thread.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
+}
+
+/// A list appended to from any thread.
+final class SharedLog<Element: Sendable>: Sendable {
+    private let items = Mutex<[Element]>([])
+    func append(_ item: Element) { items.withLock { $0.append(item) } }
+    var all: [Element] { items.withLock { $0 } }
+}
