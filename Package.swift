@@ -40,7 +40,9 @@ let package = Package(
         .target(name: "FPGADrivers", dependencies: ["FPGADevice", "FPGAKernels", "CISAL", "CZlib"]),
 
         // MARK: Cluster
-        .target(name: "FPGACluster", dependencies: ["FPGADrivers", "FPGAKernels", "FPGADevice", "FPGAExecution", "CPlatform"]),
+        .target(
+            name: "FPGACluster",
+            dependencies: ["FPGADrivers", "FPGAKernels", "FPGADevice", "FPGAExecution", "CPlatform"]),
 
         // MARK: Samples
         .executableTarget(
@@ -53,7 +55,9 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "FPGATestSupport", dependencies: ["FPGACluster", "FPGAKernels", "FPGADevice", "CZlib"], path: "Tests/FPGATestSupport"),
+        .target(
+            name: "FPGATestSupport", dependencies: ["FPGACluster", "FPGAKernels", "FPGADevice", "CZlib"],
+            path: "Tests/FPGATestSupport"),
         .testTarget(name: "FPGAExecutionTests", dependencies: ["FPGAExecution"]),
         .testTarget(name: "FPGADeviceTests", dependencies: ["FPGADevice", "FPGAKernels"]),
         .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "CZlib"]),

@@ -29,13 +29,19 @@ struct FPGACompress: AsyncParsableCommand {
     @Flag(name: [.customShort("c"), .customLong("stdout")], help: "Write to standard output.")
     var toStandardOutput = false
 
-    @Option(name: .short, help: ArgumentHelp("Write to OUTPUT instead of INPUT.gz (or INPUT without .gz).", valueName: "OUTPUT"))
+    @Option(
+        name: .short,
+        help: ArgumentHelp("Write to OUTPUT instead of INPUT.gz (or INPUT without .gz).", valueName: "OUTPUT"))
     var output: String?
 
-    @Option(name: .customLong("local"), help: ArgumentHelp("Use N simulated FPGAs (default: one per core).", valueName: "N"))
+    @Option(
+        name: .customLong("local"), help: ArgumentHelp("Use N simulated FPGAs (default: one per core).", valueName: "N")
+    )
     var localDevices: Int?
 
-    @Option(name: .customLong("chunk-size"), help: ArgumentHelp("Chunk size, e.g. 1M, 512K or 65536 (default: 1M).", valueName: "SIZE"))
+    @Option(
+        name: .customLong("chunk-size"),
+        help: ArgumentHelp("Chunk size, e.g. 1M, 512K or 65536 (default: 1M).", valueName: "SIZE"))
     var chunkSize: String?
 
     @Flag(name: [.short, .long], help: "Overwrite an existing output; write compressed data to a terminal.")
@@ -84,7 +90,9 @@ struct FPGACompress: AsyncParsableCommand {
         let count = localDevices ?? ProcessorInfo.activeCores
         let cluster = try Cluster(devices: .simulated(count: count), configuration: settings)
 
-        let bar = (quiet || isatty(STDERR_FILENO) == 0) ? nil : ProgressBar(label: decompress ? "decompressing" : "compressing")
+        let bar =
+            (quiet || isatty(STDERR_FILENO) == 0)
+            ? nil : ProgressBar(label: decompress ? "decompressing" : "compressing")
         var progress: ProgressHandler?
         if let bar { progress = { bar.update($0) } }
         let (input, decompress, force) = (self.input, self.decompress, self.force)
@@ -94,7 +102,8 @@ struct FPGACompress: AsyncParsableCommand {
                 return try await cluster.decompressFile(
                     at: input, to: destination, overwrite: force, progress: progressHandler)
             }
-            return try await cluster.compressFile(at: input, to: destination, overwrite: force, progress: progressHandler)
+            return try await cluster.compressFile(
+                at: input, to: destination, overwrite: force, progress: progressHandler)
         }
         let signals = SignalCanceller { work.cancel() }
         defer { signals.stop() }
@@ -112,7 +121,8 @@ struct FPGACompress: AsyncParsableCommand {
             if input.hasSuffix(".gz") && !force { throw CLIError("\(input) already has .gz suffix -- unchanged") }
             return input + ".gz"
         }
-        for (suffix, replacement) in [(".gz", ""), (".tgz", ".tar"), ("-gz", ""), (".z", "")] where input.hasSuffix(suffix) {
+        for (suffix, replacement) in [(".gz", ""), (".tgz", ".tar"), ("-gz", ""), (".z", "")]
+        where input.hasSuffix(suffix) {
             let stem = String(input.dropLast(suffix.count))
             if !stem.isEmpty && !stem.hasSuffix("/") { return stem + replacement }
         }

@@ -26,7 +26,8 @@ final class ProgressBar: Sendable {
             return true
         }
         guard due else { return }
-        let elapsed = Double((now - started).components.attoseconds) * 1e-18 + Double((now - started).components.seconds)
+        let elapsed =
+            Double((now - started).components.attoseconds) * 1e-18 + Double((now - started).components.seconds)
         let rate = elapsed > 0 ? Double(progress.bytesDone) / elapsed / 1e6 : 0
         var line = "\r\(label) "
         if let fraction = progress.fraction {
@@ -56,7 +57,8 @@ struct Summary {
         let compressed = decompress ? report.bytesIn : report.bytesOut
         let plain = decompress ? report.bytesOut : report.bytesIn
         let ratio = plain == 0 ? 0 : Double(compressed) / Double(plain) * 100
-        let seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) * 1e-18
+        let seconds =
+            Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) * 1e-18
         let rate = seconds > 0 ? Double(plain) / seconds / 1e6 : 0
         var text = "\(input == "-" ? "stdin" : input) -> \(output == "-" ? "stdout" : output): "
         text += "\(ByteCount.format(report.bytesIn)) in, \(ByteCount.format(report.bytesOut)) out "

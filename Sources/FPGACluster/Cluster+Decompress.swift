@@ -87,7 +87,9 @@ extension Cluster {
     }
 
     /// Streams any gzip file through one inflater, reading and inflating on the pool.
-    private func inflateSequentially(reader: FileReader, writer: FileWriter, tracker: ProgressTracker) async throws -> Int {
+    private func inflateSequentially(reader: FileReader, writer: FileWriter, tracker: ProgressTracker) async throws
+        -> Int
+    {
         let inflater = SendableInflater()
         while true {
             guard let (_, piece) = try await reader.nextChunk(maximum: 1 << 20), !piece.isEmpty else { break }

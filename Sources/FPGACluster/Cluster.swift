@@ -58,7 +58,8 @@ public actor Cluster {
         let source = IndexedArraySource(inputs)
         let results = OrderedCollector<Job.Output>()
         let lanes = try await OrderedPipeline<Job.Input, Job.Output>.lanes(for: job, on: nodes)
-        _ = try await OrderedPipeline(lanes: lanes).run(source: { source.next() }, sink: { output, _ in results.append(output) })
+        _ = try await OrderedPipeline(lanes: lanes).run(
+            source: { source.next() }, sink: { output, _ in results.append(output) })
         return results.take()
     }
 }

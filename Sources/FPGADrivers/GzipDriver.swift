@@ -100,16 +100,22 @@ public actor GzipDriver {
         try await Task { try await device.waitForCompletion(run) }.value
         try await device.sync(slot.size, .fromDevice)
         try await device.sync(slot.checksum, .fromDevice)
-        let compressed = try await device.withMappedBuffer(slot.size) { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
-        let crc = try await device.withMappedBuffer(slot.checksum) { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
+        let compressed = try await device.withMappedBuffer(slot.size) {
+            Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)))
+        }
+        let crc = try await device.withMappedBuffer(slot.checksum) {
+            UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))
+        }
         guard compressed <= slot.output.size else {
             throw DeviceError.runFailed(
-                kernel: run.kernelName, message: "reported \(compressed) compressed bytes in a \(slot.output.size)-byte buffer")
+                kernel: run.kernelName,
+                message: "reported \(compressed) compressed bytes in a \(slot.output.size)-byte buffer")
         }
         try await device.sync(slot.output, .fromDevice, size: compressed, offset: 0)
         return try await device.withMappedBuffer(slot.output) { host in
             GzipMember.assemble(
-                deflateBlocks: UnsafeRawBufferPointer(rebasing: host[0..<compressed]), crc: crc, uncompressedSize: count)
+                deflateBlocks: UnsafeRawBufferPointer(rebasing: host[0..<compressed]), crc: crc, uncompressedSize: count
+            )
         }
     }
 

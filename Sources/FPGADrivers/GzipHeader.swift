@@ -64,7 +64,8 @@ public struct GzipHeader: Sendable, Hashable {
         if flags & 0x02 != 0 {
             guard bytes.count >= position + 2 else { return .needMore(position + 2) }
             let stored = UInt16(bytes[position]) | UInt16(bytes[position + 1]) << 8
-            let computed = UInt16(truncatingIfNeeded: Checksum.crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<position])))
+            let computed = UInt16(
+                truncatingIfNeeded: Checksum.crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<position])))
             guard stored == computed else { throw .badHeader("header CRC mismatch", offset: offset) }
             position += 2
         }
@@ -78,7 +79,9 @@ public struct GzipHeader: Sendable, Hashable {
         var position = 0
         var found: MemberSizes?
         while position < extra.count {
-            guard position + 4 <= extra.count else { throw .badHeader("FEXTRA subfield header is cut short", offset: offset) }
+            guard position + 4 <= extra.count else {
+                throw .badHeader("FEXTRA subfield header is cut short", offset: offset)
+            }
             let id = (extra[position], extra[position + 1])
             let length = Int(extra[position + 2]) | Int(extra[position + 3]) << 8
             position += 4
@@ -87,7 +90,8 @@ public struct GzipHeader: Sendable, Hashable {
             }
             if id == GzipMember.subfieldID {
                 guard length == 8 else { throw .badHeader("FC subfield has length \(length), not 8", offset: offset) }
-                let memberSize = Int(UInt32(littleEndian: extra.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
+                let memberSize = Int(
+                    UInt32(littleEndian: extra.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
                 let size = Int(UInt32(littleEndian: extra.loadUnaligned(fromByteOffset: position + 4, as: UInt32.self)))
                 found = MemberSizes(memberSize: memberSize, uncompressedSize: size)
             }

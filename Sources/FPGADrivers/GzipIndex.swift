@@ -45,7 +45,9 @@ public struct GzipIndex: Sendable, Hashable {
                 do {
                     parsed = try bytes.withUnsafeBytes { try GzipHeader.parse($0, offset: offset) }
                 } catch GzipError.notGzip where !members.isEmpty {
-                    if try await isZeroPadding(from: offset, size: size, read: read) { return GzipIndex(members: members) }
+                    if try await isZeroPadding(from: offset, size: size, read: read) {
+                        return GzipIndex(members: members)
+                    }
                     throw GzipError.trailingGarbage(offset: offset)
                 }
                 switch parsed {

@@ -41,7 +41,8 @@ public enum GzipMember {
         let fixed: [UInt8] = [0x1f, 0x8b, 0x08, 0x04, 0, 0, 0, 0, 0x04, 0x03, 12, 0, subfieldID.0, subfieldID.1, 8, 0]
         target.copyBytes(from: fixed)
         target.storeBytes(of: UInt32(memberSize).littleEndian, toByteOffset: 16, as: UInt32.self)
-        target.storeBytes(of: UInt32(truncatingIfNeeded: uncompressedSize).littleEndian, toByteOffset: 20, as: UInt32.self)
+        target.storeBytes(
+            of: UInt32(truncatingIfNeeded: uncompressedSize).littleEndian, toByteOffset: 20, as: UInt32.self)
     }
 
     /// Writes the final block and the trailer into the first ``trailerSize`` bytes.
@@ -49,7 +50,8 @@ public enum GzipMember {
         precondition(target.count >= trailerSize)
         target.copyBytes(from: finalBlock)
         target.storeBytes(of: crc.littleEndian, toByteOffset: 5, as: UInt32.self)
-        target.storeBytes(of: UInt32(truncatingIfNeeded: uncompressedSize).littleEndian, toByteOffset: 9, as: UInt32.self)
+        target.storeBytes(
+            of: UInt32(truncatingIfNeeded: uncompressedSize).littleEndian, toByteOffset: 9, as: UInt32.self)
     }
 
     /// Builds a whole member from the kernel's deflate blocks.

@@ -19,6 +19,7 @@ extension Xclbin {
             name: "gzip",
             uuid: XclbinUUID(stableName: "fpgacluster.gzip.\(computeUnits)"),
             memoryBanks: banks,
-            kernels: [KernelDescriptor(name: GzipCompBlockKernel.kernelName, arguments: arguments, computeUnits: units)])
+            kernels: [KernelDescriptor(name: GzipCompBlockKernel.kernelName, arguments: arguments, computeUnits: units)]
+        )
     }
 }

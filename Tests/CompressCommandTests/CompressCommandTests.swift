@@ -7,7 +7,8 @@ import Testing
 struct CompressCommandTests {
     /// The built executable, beside the test bundle.
     static let executable: String = {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var folder = URL(fileURLWithPath: exe).deletingLastPathComponent()
         while folder.path != "/" {
             let candidate = folder.appendingPathComponent("fpga-compress").path

@@ -15,7 +15,8 @@ struct FileAPITests {
         let cluster = try Cluster(devices: .simulated(count: 2), configuration: .init(chunkSize: 16384))
         let progress = ProgressLog()
         let report = try await cluster.compressFile(
-            at: folder.file("input.log"), to: folder.file("input.log.gz")) { progress.record($0) }
+            at: folder.file("input.log"), to: folder.file("input.log.gz")
+        ) { progress.record($0) }
         #expect(report.bytesIn == data.count)
         #expect(report.chunks == 19)
         #expect(report.chunksPerNode.values.reduce(0, +) == 19)
@@ -83,7 +84,8 @@ struct FileAPITests {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         try folder.write("input", TestData.logLines(count: 64 * 4096))
-        let cluster = try Cluster(devices: [SimulatedDevice.faulty(name: "bad", failingRun: 20)],
+        let cluster = try Cluster(
+            devices: [SimulatedDevice.faulty(name: "bad", failingRun: 20)],
             configuration: .init(chunkSize: 4096))
         await #expect(throws: DeviceError.self) {
             try await cluster.compressFile(at: folder.file("input"), to: folder.file("input.gz"))

@@ -58,7 +58,8 @@ public enum ExternalTools {
         try compressed.withUnsafeBytes { raw in
             var position = 0
             repeat {
-                stream.next_in = UnsafeMutablePointer(mutating: raw.baseAddress!.advanced(by: position).assumingMemoryBound(to: UInt8.self))
+                stream.next_in = UnsafeMutablePointer(
+                    mutating: raw.baseAddress!.advanced(by: position).assumingMemoryBound(to: UInt8.self))
                 stream.avail_in = UInt32(raw.count - position)
                 var status: Int32 = Z_OK
                 repeat {

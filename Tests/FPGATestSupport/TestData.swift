@@ -28,7 +28,9 @@ public enum TestData {
 
     /// Text-like bytes with structure and variety, like a log file.
     public static func logLines(count: Int, seed: UInt64 = 7) -> [UInt8] {
-        let words = ["GET", "POST", "/api/v1/items", "/static/app.js", "200", "404", "user", "session", "cache", "miss"]
+        let words = [
+            "GET", "POST", "/api/v1/items", "/static/app.js", "200", "404", "user", "session", "cache", "miss",
+        ]
         var noise = random(count: count / 8 + 64, seed: seed).makeIterator()
         var out: [UInt8] = []
         out.reserveCapacity(count + 128)
