@@ -1,0 +1,99 @@
+# FPGACluster: build, demo, tests, benchmark, docs and formatting.
+#
+#   make demo         compress a 256 MiB sample on simulated FPGAs and check it with gzip
+#   make test         run the tests (all but the 1 GiB stream test)
+#   make test-stream  run the 1 GiB stream test
+#   make bench        compare fpga-compress with gzip, pigz and igzip on a 1 GiB input
+#   make docs         build the DocC site into DocsSite/.build/site
+#   make format       format the Swift sources in place
+#   make lint         check the Swift sources against .swift-format
+#
+# Every target that builds first installs the Debian packages it needs, when missing.
+
+SWIFT ?= swift
+PYTHON ?= python3
+# Set SCRATCH_PATH to build somewhere other than .build (passed as --scratch-path).
+SCRATCH_PATH ?=
+SWIFTPM_FLAGS := $(if $(SCRATCH_PATH),--scratch-path $(SCRATCH_PATH))
+BUILD_DIR := $(or $(SCRATCH_PATH),.build)
+
+# Debian packages the build and the tests need, and those only the benchmark needs.
+DEPS_PACKAGES := zlib1g-dev libisal-dev pkg-config gzip python3
+BENCH_PACKAGES := pigz isal time
+
+# sudo only when not root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+FPGA_COMPRESS := $(BUILD_DIR)/release/fpga-compress
+DEMO_DIR := .build/demo
+DEMO_INPUT := $(DEMO_DIR)/sample
+DEMO_SIZE := 268435456
+
+SWIFT_FORMAT_PATHS := Package.swift Sources Tests Samples
+
+.PHONY: all deps deps-bench build demo test test-stream bench docs format lint clean-demo
+
+all: build
+
+# Installs the missing packages of $(1) with one apt-get update.
+define install_missing
+	@missing=""; \
+	for pkg in $(1); do \
+	    if ! dpkg-query -W -f='$${Status}' "$$pkg" 2>/dev/null | grep -q 'install ok installed'; then \
+	        missing="$$missing $$pkg"; \
+	    fi; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "Installing missing Debian packages:$$missing"; \
+	    $(SUDO) apt-get update && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else \
+	    echo "Debian packages present: $(1)"; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(DEPS_PACKAGES))
+
+deps-bench: deps
+	$(call install_missing,$(BENCH_PACKAGES))
+
+build: deps
+	$(SWIFT) build -c release --product fpga-compress $(SWIFTPM_FLAGS)
+
+$(DEMO_INPUT): Scripts/make-demo-input.py
+	@mkdir -p $(DEMO_DIR)
+	$(PYTHON) Scripts/make-demo-input.py --size $(DEMO_SIZE) --output $@.tmp
+	@mv $@.tmp $@
+
+demo: build $(DEMO_INPUT)
+	@rm -f $(DEMO_DIR)/sample.gz
+	$(FPGA_COMPRESS) -f -o $(DEMO_DIR)/sample.gz $(DEMO_INPUT)
+	gzip -t $(DEMO_DIR)/sample.gz
+	gzip -dc $(DEMO_DIR)/sample.gz | cmp - $(DEMO_INPUT)
+	@in=$$(stat -c %s $(DEMO_INPUT)); out=$$(stat -c %s $(DEMO_DIR)/sample.gz); \
+	    echo "$(DEMO_INPUT): $$in bytes -> $(DEMO_DIR)/sample.gz: $$out bytes" \
+	         "($$(awk -v a=$$out -v b=$$in 'BEGIN { printf "%.1f%%", 100 * a / b }'))"
+	@echo OK
+
+clean-demo:
+	rm -rf $(DEMO_DIR)
+
+test: deps
+	$(SWIFT) build --build-tests $(SWIFTPM_FLAGS)
+	$(SWIFT) test --skip-build --skip FPGAClusterStreamTests $(SWIFTPM_FLAGS)
+
+test-stream: deps
+	$(SWIFT) test --filter FPGAClusterStreamTests $(SWIFTPM_FLAGS)
+
+bench: deps-bench build
+	FPGA_COMPRESS=$(FPGA_COMPRESS) Scripts/bench-compress.sh
+
+docs: deps
+	DocsSite/build.sh
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_FORMAT_PATHS)
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_FORMAT_PATHS)
