@@ -4,7 +4,7 @@ import FPGAExecution
 extension Cluster {
     /// Decompresses a gzip file held in memory: in parallel when every member carries
     /// the `FC` index (files this library wrote), otherwise sequentially. The output is
-    /// what `gzip -dc` gives; corruption is a ``FPGADrivers/GzipError``.
+    /// what `gzip -dc` gives; corruption is a `GzipError`.
     public func decompress(_ data: [UInt8], progress: ProgressHandler? = nil) async throws -> [UInt8] {
         let tracker = ProgressTracker(total: data.count, handler: progress)
         if let index = try await GzipIndex.build(data) {
