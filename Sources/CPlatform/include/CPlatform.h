@@ -15,3 +15,8 @@ int cplatform_affinity_cpu_count(void);
 /// Returns 0 or -1 with errno set; errno EINVAL or ENOSYS where the file system or kernel
 /// lacks the flag.
 int cplatform_rename_noreplace(const char *from, const char *to);
+
+/// Asks glibc's allocator to keep blocks below `mmap_threshold` bytes in the heap and
+/// to return free heap memory to the kernel only above `trim_threshold` bytes. Returns 1
+/// on success, 0 elsewhere (other C libraries).
+int cplatform_tune_allocator(long mmap_threshold, long trim_threshold);
