@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // The direction of dependencies, lowest first:
-//   C shims (CPlatform, CZlib, CISAL) -> FPGAExecution (threads) -> FPGADevice (device model,
+//   C shims (CPlatform, CZlib, CISAL, CLibUV) -> FPGAExecution (threads) -> FPGATransport (libuv,
+//   wire protocol) and FPGADevice (device model,
 //   simulated device) -> FPGAKernels (software kernels) -> FPGADrivers (host drivers,
 //   gzip format) -> FPGACluster (Cluster, WorkerNode, jobs) -> Samples.
 import PackageDescription
@@ -10,9 +11,12 @@ let package = Package(
     products: [
         .library(name: "FPGACluster", targets: ["FPGACluster"]),
         .executable(name: "fpga-compress", targets: ["fpga-compress"]),
+        .executable(name: "fpga-worker", targets: ["fpga-worker"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // MARK: C shims
@@ -20,6 +24,11 @@ let package = Package(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibUV",
+            pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]
         ),
         .systemLibrary(
             name: "CISAL",
@@ -32,6 +41,14 @@ let package = Package(
         // MARK: Threads and executors
         .target(name: "FPGAExecution", dependencies: ["CPlatform"]),
 
+        // MARK: Transport
+        .target(
+            name: "FPGATransport",
+            dependencies: [
+                "CLibUV", "FPGAExecution",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
         // MARK: Devices
         .target(name: "FPGADevice", dependencies: ["FPGAExecution"]),
 
@@ -42,16 +59,37 @@ let package = Package(
         // MARK: Cluster
         .target(
             name: "FPGACluster",
-            dependencies: ["FPGADrivers", "FPGAKernels", "FPGADevice", "FPGAExecution", "CPlatform"]),
+            dependencies: [
+                "FPGADrivers", "FPGAKernels", "FPGADevice", "FPGATransport", "FPGAExecution", "CPlatform",
+                // FPGATransport's types hold libuv handles; their layout needs its headers.
+                "CLibUV",
+            ]),
+
+        .target(
+            name: "FPGAWorkerServer",
+            dependencies: [
+                "FPGACluster", "FPGATransport", "FPGADevice", "FPGADrivers", "FPGAExecution", "CLibUV",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // MARK: Samples
         .executableTarget(
             name: "fpga-compress",
             dependencies: [
-                "FPGACluster", "CPlatform",
+                "FPGACluster", "FPGATransport", "CPlatform", "CLibUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Samples/Compress"
+        ),
+
+        .executableTarget(
+            name: "fpga-worker",
+            dependencies: [
+                "FPGAWorkerServer", "FPGACluster", "FPGATransport", "FPGAExecution", "CPlatform", "CLibUV",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Samples/Worker"
         ),
 
         // MARK: Tests
@@ -59,6 +97,7 @@ let package = Package(
             name: "FPGATestSupport", dependencies: ["FPGACluster", "FPGAKernels", "FPGADevice", "CZlib"],
             path: "Tests/FPGATestSupport"),
         .testTarget(name: "FPGAExecutionTests", dependencies: ["FPGAExecution"]),
+        .testTarget(name: "FPGATransportTests", dependencies: ["FPGATransport", "CLibUV"]),
         .testTarget(name: "FPGADeviceTests", dependencies: ["FPGADevice", "FPGAKernels"]),
         .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "CZlib"]),
         .testTarget(name: "FPGADriversTests", dependencies: ["FPGADrivers", "FPGATestSupport"]),

@@ -3,6 +3,7 @@ import CPlatform
 import Dispatch
 import FPGACluster
 import FPGAExecution
+import FPGATransport
 
 #if canImport(Glibc)
     import Glibc
@@ -41,6 +42,16 @@ struct FPGACompress: AsyncParsableCommand {
     var localDevices: Int?
 
     @Option(
+        name: .customLong("workers"),
+        help: ArgumentHelp("Use the devices of fpga-worker processes at HOST:PORT,...", valueName: "LIST"))
+    var workers: String?
+
+    @Option(
+        name: .customLong("token-file"),
+        help: ArgumentHelp("File holding the workers' shared token (else FPGACLUSTER_TOKEN).", valueName: "FILE"))
+    var tokenFile: String?
+
+    @Option(
         name: .customLong("chunk-size"),
         help: ArgumentHelp("Chunk size, e.g. 1M, 512K or 65536 (default: 1M).", valueName: "SIZE"))
     var chunkSize: String?
@@ -58,8 +69,11 @@ struct FPGACompress: AsyncParsableCommand {
     var input: String
 
     func validate() throws {
-        if let localDevices, !(1...256).contains(localDevices) {
-            throw ValidationError("--local must be between 1 and 256")
+        if let localDevices, !((workers == nil ? 1 : 0)...256).contains(localDevices) {
+            throw ValidationError("--local must be between 1 and 256 (0 is allowed with --workers)")
+        }
+        if workers != nil && decompress {
+            throw ValidationError("--workers applies to compression; decompression runs on this host's cores")
         }
         if let chunkSize, ByteCount.parse(chunkSize) == nil {
             throw ValidationError("--chunk-size: '\(chunkSize)' is not a size (try 1M, 512K or 65536)")
@@ -89,8 +103,20 @@ struct FPGACompress: AsyncParsableCommand {
         }
         var settings = Cluster.Configuration()
         if let chunkSize { settings.chunkSize = ByteCount.parse(chunkSize)! }
-        let count = localDevices ?? ProcessorInfo.activeCores
-        let cluster = try Cluster(devices: .simulated(count: count), configuration: settings)
+        let cluster: Cluster
+        if let workers {
+            let addresses = workers.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+            let token = try tokenFile.map { try AuthToken.load(file: $0) } ?? AuthToken.fromEnvironment()
+            cluster = try await Cluster(
+                workers: addresses, token: token, devices: .simulated(count: localDevices ?? 0),
+                configuration: settings)
+            for (worker, reason) in cluster.unreachableWorkers.sorted(by: { $0.key < $1.key }) where !quiet {
+                printError("warning: worker \(worker) unreachable: \(reason)")
+            }
+        } else {
+            let count = localDevices ?? ProcessorInfo.activeCores
+            cluster = try Cluster(devices: .simulated(count: count), configuration: settings)
+        }
 
         let bar =
             (quiet || isatty(STDERR_FILENO) == 0)
@@ -162,4 +188,11 @@ func writeStandardError(_ text: String) {
 /// Prints `fpga-compress: message` on standard error.
 func printError(_ message: String) {
     writeStandardError("fpga-compress: \(message)\n")
+}
+
+extension String {
+    /// The string without leading and trailing spaces.
+    func trimmingSpaces() -> String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
 }

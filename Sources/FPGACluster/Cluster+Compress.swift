@@ -8,7 +8,7 @@ extension Cluster {
         let source = ChunkedBytesSource(data, chunkSize: configuration.chunkSize)
         let output = ByteCollector(reserving: data.count / 2 + 64)
         let tracker = ProgressTracker(total: data.count, handler: progress)
-        let lanes = try await OrderedPipeline<ArraySlice<UInt8>, [UInt8]>.lanes(for: job, on: nodes)
+        let lanes = try await OrderedPipeline<ArraySlice<UInt8>, ArraySlice<UInt8>>.lanes(for: job, on: nodes)
         _ = try await OrderedPipeline(lanes: lanes).run(
             source: { source.next() }, weight: { $0.count },
             sink: { member, weight in
@@ -36,7 +36,7 @@ extension Cluster {
         do {
             let job = GzipCompressionJob(chunkSize: chunkSize)
             let tracker = ProgressTracker(total: reader.size, handler: progress)
-            let lanes = try await OrderedPipeline<ArraySlice<UInt8>, [UInt8]>.lanes(for: job, on: nodes)
+            let lanes = try await OrderedPipeline<ArraySlice<UInt8>, ArraySlice<UInt8>>.lanes(for: job, on: nodes)
             let counts = try await OrderedPipeline(lanes: lanes).run(
                 source: { try await reader.nextChunk(maximum: chunkSize) }, weight: { $0.count },
                 sink: { member, weight in

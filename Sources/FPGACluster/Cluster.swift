@@ -35,14 +35,22 @@ public actor Cluster {
     /// The cluster's settings.
     public nonisolated let configuration: Configuration
 
+    /// Workers that could not be reached when the cluster was made, with the reason.
+    public nonisolated let unreachableWorkers: [String: String]
+
     /// A cluster of the given nodes.
     public init(nodes: [WorkerNode], configuration: Configuration = Configuration()) throws {
+        try self.init(nodes: nodes, configuration: configuration, unreachableWorkers: [:])
+    }
+
+    init(nodes: [WorkerNode], configuration: Configuration, unreachableWorkers: [String: String]) throws {
         guard !nodes.isEmpty else { throw ClusterError.noDevices }
         guard Configuration.chunkSizeRange.contains(configuration.chunkSize) else {
             throw ClusterError.invalidChunkSize(configuration.chunkSize, range: Configuration.chunkSizeRange)
         }
         self.nodes = nodes
         self.configuration = configuration
+        self.unreachableWorkers = unreachableWorkers
     }
 
     /// A cluster with one node per local device, each able to load `programs`.

@@ -18,6 +18,21 @@ public enum ClusterError: Error, Hashable, CustomStringConvertible, Sendable {
     case outputUnwritable(String, reason: String)
     /// Input and output are the same file.
     case sameFile(String)
+    /// A remote worker was lost (connection refused, reset or frozen); its runs go back
+    /// to the queue.
+    case workerLost(String, reason: String)
+    /// Every device was lost before the job finished.
+    case noWorkersLeft(String)
+    /// A remote worker could not run an input (the code and message are the worker's).
+    case remoteRunFailed(String, code: UInt16, message: String)
+    /// A job kind the worker does not know, or one that cannot run remotely.
+    case jobNotRemotable(String)
+
+    /// Whether `error` means a worker went away, so its input can run elsewhere.
+    public static func isWorkerLoss(_ error: any Error) -> Bool {
+        if case .workerLost? = error as? ClusterError { return true }
+        return false
+    }
 
     public var description: String {
         switch self {
@@ -31,6 +46,10 @@ public enum ClusterError: Error, Hashable, CustomStringConvertible, Sendable {
         case .outputExists(let path): "\(path) already exists (use --force to overwrite)"
         case .outputUnwritable(let path, let reason): "\(path): cannot write: \(reason)"
         case .sameFile(let path): "\(path): input and output are the same file"
+        case .workerLost(let worker, let reason): "worker \(worker) lost: \(reason)"
+        case .noWorkersLeft(let reason): "no device left to finish the job (last: \(reason))"
+        case .remoteRunFailed(let worker, _, let message): "worker \(worker) failed a run: \(message)"
+        case .jobNotRemotable(let kind): "job \(kind) cannot run on a remote worker"
         }
     }
 }

@@ -20,6 +20,16 @@ public protocol DeviceJob: Sendable {
     func makeDriver(on device: any Device) async throws -> any JobDriver<Input, Output>
     /// The size of an input, in the units progress is reported in (bytes for gzip).
     func weight(of input: Input) -> Int
+
+    /// The job's name on the wire; a worker runs it with the handler registered under
+    /// this name in its ``JobRegistry``.
+    static var kind: String { get }
+    /// The job's settings as a worker's handler decodes them.
+    var parameters: [UInt8] { get }
+    /// An input as a RUN frame's payload (sent without copying where possible).
+    func encode(_ input: Input) -> ArraySlice<UInt8>
+    /// An output from a RESULT frame's payload.
+    func decodeOutput(_ payload: ArraySlice<UInt8>) throws -> Output
 }
 
 /// Host code that runs a job's inputs on one device.

@@ -7,11 +7,19 @@ import FPGAExecution
 /// than it can work on, and a faster node comes back for the next input sooner and so
 /// takes more. At most `window` inputs are between being taken and being delivered,
 /// which bounds memory whatever the input size.
+///
+/// When a lane's node is lost (its connection died or froze), the input goes back to
+/// the front of the queue and runs on another lane; the lost node's lanes wait for it
+/// to come back and give up after its retry budget. The job fails only when every lane
+/// has given up with inputs left.
 struct OrderedPipeline<Input: Sendable, Output: Sendable> {
     /// Where one input can run; the same name may appear on several lanes.
     struct Lane: Sendable {
         let name: String
         let run: @Sendable (Input) async throws -> Output
+        /// Called after a run failed with an error for which `isLost` is true: returns
+        /// once the lane may try again, throws when it should stop.
+        var recover: (@Sendable () async throws -> Void)? = nil
     }
 
     let lanes: [Lane]
@@ -33,28 +41,41 @@ struct OrderedPipeline<Input: Sendable, Output: Sendable> {
         weight: @escaping @Sendable (Input) -> Int = { _ in 1 },
         sink: @escaping @Sendable (Output, _ weight: Int) async throws -> Void
     ) async throws -> [String: Int] {
-        let window = AsyncSemaphore(permits: self.window)
-        let reorder = Reorder<Output>(sink: sink, window: window)
-        let counts = try await withThrowingTaskGroup(of: (String, Int).self) { group in
+        let dispatcher = Dispatcher<Input>(window: window, source: source)
+        let reorder = Reorder<Output>(sink: sink, dispatcher: dispatcher)
+        let counts = try await withThrowingTaskGroup(of: (String, Int, (any Error)?).self) { group in
             for lane in lanes {
                 group.addTask {
                     var done = 0
-                    while true {
-                        try await window.acquire()
-                        guard let (index, input) = try await source() else {
-                            window.release()
-                            break
-                        }
+                    while let (index, input) = try await dispatcher.take() {
                         let inputWeight = weight(input)
-                        let output = try await lane.run(input)
+                        let output: Output
+                        do {
+                            output = try await lane.run(input)
+                        } catch where lane.recover != nil && ClusterError.isWorkerLoss(error) {
+                            await dispatcher.requeue(index: index, input: input)
+                            do {
+                                try await dispatcher.untilDone(orAfter: lane.recover!)
+                            } catch {
+                                return (lane.name, done, error)  // this lane gives up
+                            }
+                            continue
+                        }
                         done += 1
                         try await reorder.deliver(output, weight: inputWeight, at: index)
                     }
-                    return (lane.name, done)
+                    return (lane.name, done, nil)
                 }
             }
             var counts: [String: Int] = [:]
-            for try await (name, done) in group { counts[name, default: 0] += done }
+            var lastLoss: (any Error)?
+            for try await (name, done, loss) in group {
+                counts[name, default: 0] += done
+                if let loss { lastLoss = loss }
+            }
+            if await !dispatcher.isFinished {
+                throw ClusterError.noWorkersLeft(lastLoss.map { String(describing: $0) } ?? "every lane stopped")
+            }
             return counts
         }
         try await reorder.checkComplete()
@@ -72,16 +93,16 @@ extension OrderedPipeline {
         }
     }
 
-    /// Lanes for a device job: each node repeated its driver's capacity times,
-    /// interleaved so nodes start evenly. Nodes whose driver cannot be made are left
-    /// out; if none is left, the first error is thrown.
+    /// Lanes for a device job: each node repeated its capacity times, interleaved so
+    /// nodes start evenly. Nodes that cannot run the job are left out; if none is left,
+    /// the first error is thrown.
     static func lanes<Job: DeviceJob>(for job: Job, on nodes: [WorkerNode]) async throws -> [Lane]
     where Job.Input == Input, Job.Output == Output {
         let results = await withTaskGroup(of: (Int, Result<Int, any Error>).self) { group in
             for (position, node) in nodes.enumerated() {
                 group.addTask {
                     do {
-                        return (position, .success(try await node.driver(for: job).capacity))
+                        return (position, .success(try await node.capacity(for: job)))
                     } catch {
                         return (position, .failure(error))
                     }
@@ -96,7 +117,10 @@ extension OrderedPipeline {
         for round in 0..<(capacities.max() ?? 0) {
             for (position, capacity) in capacities.enumerated() where round < capacity {
                 let node = nodes[position]
-                lanes.append(Lane(name: node.name) { try await node.run(job, $0) })
+                let run: @Sendable (Input) async throws -> Output = { input in try await node.run(job, input) }
+                var recover: (@Sendable () async throws -> Void)?
+                if node.isRemote { recover = { try await node.recover() } }
+                lanes.append(Lane(name: node.name, run: run, recover: recover))
             }
         }
         if lanes.isEmpty {
@@ -107,18 +131,131 @@ extension OrderedPipeline {
     }
 }
 
+/// Hands out inputs: retries first, then new ones from the source while the window
+/// has room; knows when every input taken has been delivered.
+private actor Dispatcher<Input: Sendable> {
+    private let source: @Sendable () async throws -> (index: Int, input: Input)?
+    private var permits: Int
+    private var retries: [(index: Int, input: Input)] = []
+    private var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var doneWaiters: [CheckedContinuation<Void, Never>] = []
+    private var nextWaiter: UInt64 = 0
+    private var exhausted = false
+    private var taken = 0
+    private var delivered = 0
+
+    init(window: Int, source: @escaping @Sendable () async throws -> (index: Int, input: Input)?) {
+        self.permits = window
+        self.source = source
+    }
+
+    /// Every input the source had was taken and delivered.
+    var isFinished: Bool { exhausted && delivered == taken && retries.isEmpty }
+
+    /// The next input for a lane, or nil when there is nothing left to do.
+    func take() async throws -> (index: Int, input: Input)? {
+        while true {
+            try Task.checkCancellation()
+            if !retries.isEmpty { return retries.removeFirst() }
+            if isFinished { return nil }
+            if !exhausted && permits > 0 {
+                permits -= 1
+                let next: (index: Int, input: Input)?
+                do {
+                    next = try await source()
+                } catch {
+                    permits += 1
+                    throw error
+                }
+                guard let next else {
+                    exhausted = true
+                    permits += 1
+                    wakeAll()
+                    continue
+                }
+                taken += 1
+                return next
+            }
+            try await waitForChange()
+        }
+    }
+
+    /// Puts an input back for another lane.
+    func requeue(index: Int, input: Input) {
+        retries.append((index, input))
+        wakeAll()
+    }
+
+    /// An input's output reached the sink: its window place is free.
+    func didDeliver() {
+        delivered += 1
+        permits += 1
+        wakeAll()
+    }
+
+    /// Runs `recover` until it returns (true: the lane may continue) unless every input
+    /// is delivered first (then returns too, and the lane's next `take` ends it).
+    func untilDone(orAfter recover: @escaping @Sendable () async throws -> Void) async throws {
+        if isFinished { return }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await recover() }
+            group.addTask { await self.waitUntilFinished() }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    private func waitUntilFinished() async {
+        if isFinished { return }
+        await withCheckedContinuation { doneWaiters.append($0) }
+    }
+
+    private func waitForChange() async throws {
+        nextWaiter += 1
+        let id = nextWaiter
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    waiters.append((id, continuation))
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
+    }
+
+    private func cancelWaiter(_ id: UInt64) {
+        if let index = waiters.firstIndex(where: { $0.id == id }) {
+            waiters.remove(at: index).continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    private func wakeAll() {
+        let woken = waiters
+        waiters = []
+        for waiter in woken { waiter.continuation.resume() }
+        if isFinished {
+            let done = doneWaiters
+            doneWaiters = []
+            for waiter in done { waiter.resume() }
+        }
+    }
+}
+
 /// Puts outputs back in input order and feeds them to the sink one at a time.
 private actor Reorder<Output: Sendable> {
     private let sink: @Sendable (Output, Int) async throws -> Void
-    private let window: AsyncSemaphore
+    private let dispatcher: any DeliveryObserver
     private var pending: [Int: (Output, Int)] = [:]
     private var next = 0
     private var draining = false
     private var failure: (any Error)?
 
-    init(sink: @escaping @Sendable (Output, Int) async throws -> Void, window: AsyncSemaphore) {
+    init(sink: @escaping @Sendable (Output, Int) async throws -> Void, dispatcher: some DeliveryObserver) {
         self.sink = sink
-        self.window = window
+        self.dispatcher = dispatcher
     }
 
     func deliver(_ output: Output, weight: Int, at index: Int) async throws {
@@ -135,7 +272,7 @@ private actor Reorder<Output: Sendable> {
                 throw error
             }
             next += 1
-            window.release()
+            await dispatcher.didDeliver()
         }
     }
 
@@ -144,3 +281,10 @@ private actor Reorder<Output: Sendable> {
         precondition(pending.isEmpty, "outputs left undelivered: the source skipped an index")
     }
 }
+
+/// What the reorder stage tells the dispatcher.
+private protocol DeliveryObserver: Actor {
+    func didDeliver()
+}
+
+extension Dispatcher: DeliveryObserver {}

@@ -1,16 +1,25 @@
 import FPGADevice
 
-/// One device in the cluster, and the drivers that run jobs on it.
+/// One device in the cluster, local or on a remote worker, with the same API either way.
 ///
-/// A node loads the program a job needs once, makes the job's driver once, and runs
-/// inputs through it. The ``Cluster`` decides which inputs go where; the node only
-/// runs them (the worker half of Dask's scheduler/worker split).
+/// A local node loads the program a job needs once, makes the job's driver once, and
+/// runs inputs through it. A remote node sends each input to its worker process, which
+/// does the same on its own node. The ``Cluster`` decides which inputs go where; the
+/// node only runs them (the worker half of Dask's scheduler/worker split).
 public actor WorkerNode {
-    /// The node's name, its device's name.
+    /// Where the device is.
+    public enum Location: Sendable {
+        /// A device in this process.
+        case local(any Device)
+        /// Device `index` of a worker process.
+        case remote(RemoteWorker, deviceIndex: Int)
+    }
+
+    /// The node's name: its device's name, prefixed by the worker's address if remote.
     public nonisolated let name: String
-    /// The device it drives.
-    public nonisolated let device: any Device
-    /// The programs it may load.
+    /// Where its device is.
+    public nonisolated let location: Location
+    /// The programs it may load (local nodes).
     public nonisolated let programs: ProgramLibrary
 
     private var loadedProgram: String?
@@ -18,14 +27,43 @@ public actor WorkerNode {
     /// Inputs completed, by program.
     public private(set) var completed: [String: Int] = [:]
 
+    /// A node for a device in this process.
     public init(device: any Device, programs: ProgramLibrary = .builtIn) {
         self.name = device.info.name
-        self.device = device
+        self.location = .local(device)
         self.programs = programs
     }
 
-    /// The node's driver for `job`, made on first use.
+    /// A node for device `index` of a remote worker.
+    public init(remote worker: RemoteWorker, deviceIndex: Int, name: String) {
+        self.name = name
+        self.location = .remote(worker, deviceIndex: deviceIndex)
+        self.programs = ProgramLibrary([:])
+    }
+
+    /// The local device, if the node is local.
+    public nonisolated var device: (any Device)? {
+        if case .local(let device) = location { return device }
+        return nil
+    }
+
+    /// Whether the node's device is on a remote worker.
+    public nonisolated var isRemote: Bool {
+        if case .remote = location { return true }
+        return false
+    }
+
+    /// How many inputs of `job` the node works on at once.
+    public func capacity<Job: DeviceJob>(for job: Job) async throws -> Int {
+        switch location {
+        case .local: return try await driver(for: job).capacity
+        case .remote(let worker, let index): return try await worker.capacity(ofDevice: index, program: job.program)
+        }
+    }
+
+    /// The node's driver for `job`, made on first use (local nodes).
     public func driver<Job: DeviceJob>(for job: Job) async throws -> any JobDriver<Job.Input, Job.Output> {
+        guard case .local(let device) = location else { throw ClusterError.jobNotRemotable(Job.kind) }
         if loadedProgram != job.program {
             guard let xclbin = programs.programs[job.program] else {
                 throw ClusterError.programUnavailable(job.program, node: name)
@@ -41,7 +79,6 @@ public actor WorkerNode {
         if let existing = drivers[key] {
             task = existing
         } else {
-            let device = self.device
             task = Task { try await job.makeDriver(on: device) as any Sendable }
             drivers[key] = task
         }
@@ -57,9 +94,26 @@ public actor WorkerNode {
 
     /// Runs one input of `job` on this node.
     public func run<Job: DeviceJob>(_ job: Job, _ input: Job.Input) async throws -> Job.Output {
-        let driver = try await driver(for: job)
-        let output = try await driver.run(input)
+        let output: Job.Output
+        switch location {
+        case .local:
+            let driver = try await driver(for: job)
+            output = try await driver.run(input)
+        case .remote(let worker, let index):
+            let payload = try await worker.run(
+                device: index, kind: Job.kind, parameters: job.parameters, payload: job.encode(input))
+            output = try job.decodeOutput(payload)
+        }
         completed[job.program, default: 0] += 1
         return output
+    }
+
+    /// After the node was lost: returns once it can take inputs again, or throws when
+    /// its worker stays unreachable.
+    public func recover() async throws {
+        guard case .remote(let worker, _) = location else {
+            throw ClusterError.workerLost(name, reason: "a local device cannot be recovered")
+        }
+        try await worker.reconnect()
     }
 }

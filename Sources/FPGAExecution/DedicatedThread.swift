@@ -12,7 +12,7 @@ import CPlatform
 ///
 /// Swift's cooperative pool has one thread per core; anything that blocks (a device
 /// wait, a file read, a long compression) runs on threads started here instead.
-func startDedicatedThread(name: String, _ body: @escaping @Sendable () -> Void) {
+public func startDedicatedThread(name: String, _ body: @escaping @Sendable () -> Void) {
     final class Box: @unchecked Sendable {
         // `@unchecked Sendable`: written once before the thread starts and read once by it.
         let name: String

@@ -69,7 +69,10 @@ actor FileWriter {
     }
 
     /// Appends bytes.
-    func write(_ bytes: [UInt8]) throws {
+    func write(_ bytes: [UInt8]) throws { try write(bytes[...]) }
+
+    /// Appends bytes.
+    func write(_ bytes: ArraySlice<UInt8>) throws {
         try bytes.withUnsafeBytes { raw in
             var done = 0
             while done < raw.count {

@@ -63,7 +63,7 @@ final class ByteCollector: Sendable {
         bytes = Mutex(initial)
     }
 
-    func append(_ piece: [UInt8]) { bytes.withLock { $0.append(contentsOf: piece) } }
+    func append(_ piece: some Collection<UInt8>) { bytes.withLock { $0.append(contentsOf: piece) } }
     func take() -> [UInt8] {
         bytes.withLock { bytes in
             var taken: [UInt8] = []

@@ -1,0 +1,154 @@
+import ArgumentParser
+import CPlatform
+@preconcurrency import Dispatch
+import FPGACluster
+import FPGADevice
+import FPGAExecution
+import FPGATransport
+import FPGAWorkerServer
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `fpga-worker`: serves this host's FPGAs to remote clusters.
+@main
+struct FPGAWorker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fpga-worker",
+        abstract: "Serve this host's FPGAs (or simulated ones) to FPGACluster clients over TCP.",
+        discussion: """
+            One worker node per --device. Clients authenticate with the shared token from \
+            --token-file or the FPGACLUSTER_TOKEN environment variable (HMAC-SHA256 \
+            challenge-response; the token never crosses the wire). Listening on a \
+            non-loopback address without a token is refused unless --insecure is given. \
+            SIGINT or SIGTERM finishes the runs in flight, hands back the rest, and exits.
+            """)
+
+    @Option(help: ArgumentHelp("Address to listen on (port 0 picks a free port).", valueName: "HOST:PORT"))
+    var listen: String
+
+    @Option(name: .customLong("device"), help: ArgumentHelp("A device to serve: sim (repeatable).", valueName: "KIND"))
+    var devices: [String] = []
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the shared token.", valueName: "FILE"))
+    var tokenFile: String?
+
+    @Flag(help: "Allow listening on a non-loopback address without a token.")
+    var insecure = false
+
+    @Option(name: .customLong("heartbeat-ms"), help: ArgumentHelp("Heartbeat interval in milliseconds.", valueName: "MS"))
+    var heartbeatMilliseconds: Int = 500
+
+    @Option(name: .customLong("worker-id"), help: "The id reported to clients (default: the listen address).")
+    var workerID: String?
+
+    @Flag(name: [.short, .long], help: "Log every connection and run.")
+    var verbose = false
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        _ = cplatform_tune_allocator(64 << 20, 256 << 20)
+        do {
+            try await serve()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            writeStandardError("fpga-worker: \(error)\n")
+            throw ExitCode.failure
+        }
+    }
+
+    private func serve() async throws {
+        let endpoint = try Endpoint(parsing: listen)
+        guard (10...60_000).contains(heartbeatMilliseconds) else {
+            throw ValidationError("--heartbeat-ms must be between 10 and 60000")
+        }
+        let token: AuthToken?
+        if let tokenFile {
+            token = try AuthToken.load(file: tokenFile)
+        } else {
+            token = try AuthToken.fromEnvironment()
+        }
+        if token == nil && !endpoint.isLoopback && !insecure {
+            throw WorkerCLIError(
+                "refusing to listen on \(endpoint) without a token: give --token-file FILE, set FPGACLUSTER_TOKEN, "
+                    + "or pass --insecure")
+        }
+        let kinds = devices.isEmpty ? ["sim"] : devices
+        var nodes: [WorkerNode] = []
+        for (index, kind) in kinds.enumerated() {
+            switch kind {
+            case "sim":
+                nodes.append(WorkerNode(device: SimulatedDeviceFactory.make(index: index), programs: .builtIn))
+            default:
+                throw WorkerCLIError("unknown device '\(kind)' (this build supports: sim)")
+            }
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = verbose ? .debug : .info
+            return handler
+        }
+        var settings = WorkerServer.Configuration()
+        settings.heartbeatInterval = .milliseconds(heartbeatMilliseconds)
+        settings.workerID = workerID ?? endpoint.description
+        let server = WorkerServer(nodes: nodes, token: token, configuration: settings, logger: Logger(label: "fpga-worker"))
+        let bound = try await server.listen(on: endpoint)
+        // The first line on standard output is the address, for scripts that asked for port 0.
+        writeStandardOutput("listening on \(bound)\n")
+        let signals = ShutdownSignals { Task { await server.shutdown() } }
+        defer { signals.stop() }
+        await server.serve()
+    }
+}
+
+/// Makes the simulated devices a worker serves.
+enum SimulatedDeviceFactory {
+    static func make(index: Int) -> any Device {
+        SimulatedDevice(name: "sim\(index)", kernels: ProgramLibrary.builtInKernels)
+    }
+}
+
+struct WorkerCLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `action` on SIGINT or SIGTERM.
+final class ShutdownSignals {
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ action: @escaping @Sendable () -> Void) {
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler(handler: action)
+            source.resume()
+            return source
+        }
+    }
+
+    func stop() {
+        for source in sources { source.cancel() }
+    }
+}
+
+/// Writes text to standard error, unbuffered.
+func writeStandardError(_ text: String) { writeAll(STDERR_FILENO, text) }
+
+/// Writes text to standard output, unbuffered.
+func writeStandardOutput(_ text: String) { writeAll(STDOUT_FILENO, text) }
+
+private func writeAll(_ descriptor: Int32, _ text: String) {
+    var text = text
+    text.withUTF8 { bytes in
+        var done = 0
+        while done < bytes.count {
+            let put = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+            if put <= 0 { return }
+            done += put
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import FPGADevice
+import FPGATransport
+
+extension Cluster {
+    /// A cluster of the devices of worker processes at `workers` (`HOST:PORT` each),
+    /// plus any local `devices`, discovered from each worker's handshake.
+    ///
+    /// Workers that cannot be reached are left out (see ``unreachableWorkers``); the
+    /// cluster needs at least one device in all.
+    public init(
+        workers: [String], token: AuthToken?, devices: [any Device] = [], programs: ProgramLibrary = .builtIn,
+        configuration: Configuration = Configuration(), settings: RemoteWorker.Settings = RemoteWorker.Settings()
+    ) async throws {
+        let endpoints = try workers.map { text throws(TransportError) in try Endpoint(parsing: text) }
+        let connected = await Self.connect(endpoints, token: token, settings: settings)
+        var nodes = devices.map { WorkerNode(device: $0, programs: programs) }
+        var unreachable: [String: String] = [:]
+        var firstError: (any Error)?
+        for (position, result) in connected {
+            switch result {
+            case .success(let (worker, welcome)):
+                for device in welcome.devices {
+                    nodes.append(
+                        WorkerNode(
+                            remote: worker, deviceIndex: Int(device.index), name: "\(endpoints[position])/\(device.name)"))
+                }
+            case .failure(let error):
+                unreachable[endpoints[position].description] = String(describing: error)
+                if firstError == nil { firstError = error }
+            }
+        }
+        if nodes.isEmpty, let firstError { throw firstError }
+        try self.init(nodes: nodes, configuration: configuration, unreachableWorkers: unreachable)
+    }
+
+    /// Connects to every worker at once; results in the order given.
+    private static func connect(
+        _ endpoints: [Endpoint], token: AuthToken?, settings: RemoteWorker.Settings
+    ) async -> [(Int, Result<(RemoteWorker, Welcome), any Error>)] {
+        await withTaskGroup(of: (Int, Result<(RemoteWorker, Welcome), any Error>).self) { group in
+            for (position, endpoint) in endpoints.enumerated() {
+                group.addTask {
+                    let worker = RemoteWorker(endpoint: endpoint, token: token, settings: settings)
+                    do {
+                        return (position, .success((worker, try await worker.connect())))
+                    } catch {
+                        return (position, .failure(error))
+                    }
+                }
+            }
+            var results: [(Int, Result<(RemoteWorker, Welcome), any Error>)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }
+        }
+    }
+}

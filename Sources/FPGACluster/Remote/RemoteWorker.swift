@@ -1,0 +1,301 @@
+import FPGATransport
+import Synchronization
+
+/// The client side of one worker process: its connection, handshake, heartbeats, runs
+/// in flight, and reconnection after a loss.
+///
+/// Each of the worker's devices is a ``WorkerNode`` in the cluster; they share this
+/// connection. When the connection is refused, reset, or goes silent for
+/// ``Settings/missedHeartbeats`` heartbeat intervals, every run in flight fails with
+/// ``ClusterError/workerLost(_:reason:)`` (the cluster runs those inputs elsewhere) and
+/// ``reconnect()`` tries again with backoff.
+public actor RemoteWorker {
+    /// How the client talks to workers.
+    public struct Settings: Sendable, Hashable {
+        /// The longest a connect plus handshake may take.
+        public var connectTimeout: Duration = .seconds(5)
+        /// How often the client sends a heartbeat when idle.
+        public var heartbeatInterval: Duration = .milliseconds(500)
+        /// Heartbeat intervals (the worker's, from its WELCOME) of silence after which
+        /// the worker counts as frozen.
+        public var missedHeartbeats = 5
+        /// The longest one run may take before the worker counts as lost.
+        public var runDeadline: Duration = .seconds(120)
+        /// Waits between reconnection attempts, the last one repeated.
+        public var reconnectDelays: [Duration] = [.milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1)]
+        /// How long to keep trying to reconnect before giving the worker up.
+        public var reconnectBudget: Duration = .seconds(10)
+        /// Per-connection limits in both directions.
+        public var limits: ConnectionLimits = .default
+
+        public init() {}
+    }
+
+    /// The worker's address.
+    public nonisolated let endpoint: Endpoint
+    private let token: AuthToken?
+    private let settings: Settings
+    private let clientName: String
+    private var session: RemoteSession?
+    private var reconnection: Task<Void, any Error>?
+    /// The worker's WELCOME from the latest handshake.
+    public private(set) var welcome: Welcome?
+
+    public init(endpoint: Endpoint, token: AuthToken?, settings: Settings = Settings(), clientName: String = "fpgacluster") {
+        self.endpoint = endpoint
+        self.token = token
+        self.settings = settings
+        self.clientName = clientName
+    }
+
+    /// Connects and authenticates; returns the worker's WELCOME (its devices).
+    @discardableResult
+    public func connect() async throws -> Welcome {
+        if let session, !session.isClosed, let welcome { return welcome }
+        let endpoint = self.endpoint
+        let (token, settings, clientName) = (self.token, self.settings, self.clientName)
+        let (connection, welcome) = try await withDeadline(settings.connectTimeout, "connecting to \(endpoint)") {
+            let connection = try await TCPConnection.connect(
+                to: endpoint, limits: settings.limits, timeout: settings.connectTimeout)
+            do {
+                let welcome = try await Handshake.client(
+                    connection, token: token, name: clientName, timeout: settings.connectTimeout)
+                return (connection, welcome)
+            } catch {
+                connection.close("handshake failed")
+                throw error
+            }
+        }
+        if let previous = self.welcome, previous.devices.map(\.name) != welcome.devices.map(\.name) {
+            connection.close("the worker's devices changed")
+            throw ClusterError.workerLost(endpoint.description, reason: "its devices changed after a restart")
+        }
+        self.welcome = welcome
+        session = RemoteSession(
+            connection: connection, worker: endpoint.description, settings: settings,
+            workerHeartbeat: .milliseconds(Int(welcome.heartbeatIntervalMilliseconds)))
+        return welcome
+    }
+
+    /// The number of runs device `index` takes at once, from the WELCOME.
+    func capacity(ofDevice index: Int, program: String) throws -> Int {
+        guard let device = welcome?.devices.first(where: { Int($0.index) == index }) else {
+            throw ClusterError.workerLost(endpoint.description, reason: "no device \(index)")
+        }
+        guard device.programs.contains(where: { $0.name == program }) else {
+            throw ClusterError.programUnavailable(program, node: "\(endpoint)/\(device.name)")
+        }
+        return Int(device.capacity)
+    }
+
+    /// Runs one input on device `index`; returns the result's payload.
+    func run(device index: Int, kind: String, parameters: [UInt8], payload: ArraySlice<UInt8>) async throws
+        -> ArraySlice<UInt8>
+    {
+        guard let session, !session.isClosed else {
+            throw ClusterError.workerLost(endpoint.description, reason: "not connected")
+        }
+        return try await session.run(
+            RunRequest(deviceIndex: UInt16(index), jobKind: kind, parameters: parameters), payload: payload)
+    }
+
+    /// Returns once the worker is connected again, trying with backoff; throws
+    /// ``ClusterError/workerLost(_:reason:)`` when the retry budget runs out.
+    public func reconnect() async throws {
+        if let session, !session.isClosed { return }
+        let task: Task<Void, any Error>
+        if let running = reconnection {
+            task = running
+        } else {
+            let delays = settings.reconnectDelays.isEmpty ? [Duration.seconds(1)] : settings.reconnectDelays
+            let budget = settings.reconnectBudget
+            task = Task {
+                let clock = ContinuousClock()
+                let deadline = clock.now + budget
+                var attempt = 0
+                var lastError: any Error = ClusterError.workerLost(self.endpoint.description, reason: "unreachable")
+                while clock.now < deadline {
+                    try await Task.sleep(for: delays[min(attempt, delays.count - 1)])
+                    attempt += 1
+                    do {
+                        try await self.connect()
+                        return
+                    } catch {
+                        lastError = error
+                    }
+                }
+                throw ClusterError.workerLost(self.endpoint.description, reason: "\(lastError)")
+            }
+            reconnection = task
+        }
+        defer { if reconnection == task { reconnection = nil } }
+        try await task.value
+    }
+
+    /// Says goodbye and closes the connection.
+    public func disconnect() {
+        session?.close(goodbye: true)
+        session = nil
+    }
+}
+
+/// One live connection to a worker: the runs waiting for results, the reader and the
+/// heartbeat.
+final class RemoteSession: Sendable {
+    private let connection: TCPConnection
+    private let worker: String
+    private let settings: RemoteWorker.Settings
+    private struct State {
+        var nextID: UInt64 = 0
+        var pending: [UInt64: CheckedContinuation<ArraySlice<UInt8>, any Error>] = [:]
+        var failure: ClusterError?
+        var draining = false
+        var tasks: [Task<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    init(connection: TCPConnection, worker: String, settings: RemoteWorker.Settings, workerHeartbeat: Duration) {
+        self.connection = connection
+        self.worker = worker
+        self.settings = settings
+        let silence = max(workerHeartbeat, .milliseconds(50)) * settings.missedHeartbeats
+        let reader = Task { [self] in await self.readLoop() }
+        let heartbeat = Task { [self] in await self.heartbeatLoop(silence: silence) }
+        state.withLock { $0.tasks = [reader, heartbeat] }
+    }
+
+    var isClosed: Bool { state.withLock { $0.failure != nil || $0.draining } || connection.isClosed }
+
+    func run(_ request: RunRequest, payload: ArraySlice<UInt8>) async throws -> ArraySlice<UInt8> {
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        let deadline = settings.runDeadline
+        let timer = Task { [self] in
+            guard (try? await Task.sleep(for: deadline)) != nil else { return }
+            self.fail(.workerLost(worker, reason: "a run took longer than \(deadline)"))
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ArraySlice<UInt8>, any Error>) in
+                let failure: ClusterError? = state.withLock { state in
+                    if let failure = state.failure { return failure }
+                    if state.draining { return .workerLost(worker, reason: "the worker is shutting down") }
+                    state.pending[id] = continuation
+                    return nil
+                }
+                if let failure {
+                    continuation.resume(throwing: failure)
+                    return
+                }
+                Task { [connection] in
+                    do {
+                        try await connection.send(try .run(id: id, request, payload: payload))
+                    } catch {
+                        self.fail(.workerLost(self.worker, reason: "\(error)"))
+                    }
+                }
+            }
+        } onCancel: { [self] in
+            let waiter = state.withLock { $0.pending.removeValue(forKey: id) }
+            if let waiter {
+                waiter.resume(throwing: CancellationError())
+                Task { [connection] in
+                    if let frame = try? OutgoingFrame.cancel(id: id) { try? await connection.send(frame) }
+                }
+            }
+        }
+    }
+
+    private func readLoop() async {
+        while true {
+            let frame: Frame
+            do {
+                frame = try await connection.receive()
+            } catch {
+                fail(.workerLost(worker, reason: "\(error)"))
+                return
+            }
+            do {
+                switch try frame.decodeMessage() {
+                case .result(let result, let payload):
+                    let waiter = state.withLock { $0.pending.removeValue(forKey: frame.header.requestID) }
+                    switch result {
+                    case .success: waiter?.resume(returning: payload)
+                    case .failure(let code, let message):
+                        if code == .shuttingDown || code == .overloaded {
+                            waiter?.resume(throwing: ClusterError.workerLost(worker, reason: message))
+                        } else {
+                            waiter?.resume(
+                                throwing: ClusterError.remoteRunFailed(worker, code: code.rawValue, message: message))
+                        }
+                    }
+                case .heartbeat: break
+                case .goodbye(let goodbye):
+                    // No new runs; those in flight still get their results.
+                    state.withLock { $0.draining = true }
+                    _ = goodbye
+                case .error(let error):
+                    fail(.workerLost(worker, reason: "worker reported \(error.code): \(error.message)"))
+                    return
+                case let other:
+                    throw WireError.unexpectedMessage(other.type)
+                }
+            } catch {
+                connection.close(after: .error(code: .unexpectedMessage, message: "\(error)"), reason: "\(error)")
+                fail(.workerLost(worker, reason: "\(error)"))
+                return
+            }
+            if state.withLock({ $0.draining && $0.pending.isEmpty }) {
+                fail(.workerLost(worker, reason: "the worker said goodbye"))
+                return
+            }
+        }
+    }
+
+    private func heartbeatLoop(silence: Duration) async {
+        let interval = settings.heartbeatInterval
+        while !Task.isCancelled {
+            guard (try? await Task.sleep(for: interval)) != nil else { return }
+            if ContinuousClock.now - connection.lastFrameReceived > silence {
+                fail(.workerLost(worker, reason: "no heartbeat for \(silence)"))
+                return
+            }
+            do {
+                try await connection.send(.heartbeat(Heartbeat(timestampMilliseconds: Self.milliseconds())))
+            } catch {
+                fail(.workerLost(worker, reason: "\(error)"))
+                return
+            }
+        }
+    }
+
+    /// Closes the connection and fails every run waiting on it.
+    func fail(_ error: ClusterError) {
+        let (waiters, tasks) = state.withLock { state in
+            if state.failure == nil { state.failure = error }
+            defer { state.pending = [:] }
+            return (Array(state.pending.values), state.tasks)
+        }
+        connection.close("\(error)")
+        for waiter in waiters { waiter.resume(throwing: error) }
+        for task in tasks { task.cancel() }
+    }
+
+    func close(goodbye: Bool) {
+        if goodbye {
+            connection.close(after: .goodbye(Goodbye(reason: .normalClosure, message: "client done")), reason: "done")
+        }
+        fail(.workerLost(worker, reason: "disconnected"))
+    }
+
+    static func milliseconds() -> UInt64 {
+        let now = ContinuousClock.now - ContinuousClock.Instant.zeroReference
+        return UInt64(max(0, now.components.seconds)) * 1000 + UInt64(now.components.attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+extension ContinuousClock.Instant {
+    fileprivate static let zeroReference = ContinuousClock.now
+}
