@@ -92,6 +92,15 @@ let package = Package(
             path: "Samples/Worker"
         ),
 
+        .executableTarget(
+            name: "fpga-transport-bench",
+            dependencies: [
+                "FPGACluster", "FPGATransport", "CLibUV",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Samples/TransportBench"
+        ),
+
         // MARK: Tests
         .target(
             name: "FPGATestSupport", dependencies: ["FPGACluster", "FPGAKernels", "FPGADevice", "CZlib"],
@@ -104,6 +113,9 @@ let package = Package(
         .testTarget(name: "FPGAClusterTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
         .testTarget(name: "FPGAClusterStreamTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
         .testTarget(name: "CompressCommandTests", dependencies: ["fpga-compress", "FPGATestSupport"]),
+        .testTarget(
+            name: "WorkerIntegrationTests",
+            dependencies: ["fpga-worker", "fpga-compress", "FPGACluster", "FPGATransport", "FPGATestSupport", "CLibUV"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -35,6 +35,15 @@ struct FPGAWorker: AsyncParsableCommand {
     @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the shared token.", valueName: "FILE"))
     var tokenFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Make simulated devices as slow as a card: u50 (the Vitis gzip kernel on an Alveo U50), or MB/s per compute unit.",
+            valueName: "MODEL"))
+    var timing: String?
+
+    @Option(name: .customLong("handshake-timeout-ms"), help: ArgumentHelp("Handshake deadline in milliseconds.", valueName: "MS"))
+    var handshakeTimeoutMilliseconds: Int = 5000
+
     @Flag(help: "Allow listening on a non-loopback address without a token.")
     var insecure = false
 
@@ -76,12 +85,23 @@ struct FPGAWorker: AsyncParsableCommand {
                 "refusing to listen on \(endpoint) without a token: give --token-file FILE, set FPGACLUSTER_TOKEN, "
                     + "or pass --insecure")
         }
+        var model: TimingModel?
+        switch timing {
+        case nil, "none": model = nil
+        case "u50": model = .alveoU50Gzip
+        case let text?:
+            guard let rate = Double(text), rate > 0 else {
+                throw WorkerCLIError("--timing must be u50, none, or a rate in MB/s per compute unit")
+            }
+            model = TimingModel(latency: .microseconds(50), unitsPerSecond: rate * 1e6)
+        }
         let kinds = devices.isEmpty ? ["sim"] : devices
         var nodes: [WorkerNode] = []
         for (index, kind) in kinds.enumerated() {
             switch kind {
             case "sim":
-                nodes.append(WorkerNode(device: SimulatedDeviceFactory.make(index: index), programs: .builtIn))
+                nodes.append(
+                    WorkerNode(device: SimulatedDeviceFactory.make(index: index, timing: model), programs: .builtIn))
             default:
                 throw WorkerCLIError("unknown device '\(kind)' (this build supports: sim)")
             }
@@ -94,6 +114,10 @@ struct FPGAWorker: AsyncParsableCommand {
         var settings = WorkerServer.Configuration()
         settings.heartbeatInterval = .milliseconds(heartbeatMilliseconds)
         settings.workerID = workerID ?? endpoint.description
+        guard (10...600_000).contains(handshakeTimeoutMilliseconds) else {
+            throw ValidationError("--handshake-timeout-ms must be between 10 and 600000")
+        }
+        settings.handshakeTimeout = .milliseconds(handshakeTimeoutMilliseconds)
         let server = WorkerServer(nodes: nodes, token: token, configuration: settings, logger: Logger(label: "fpga-worker"))
         let bound = try await server.listen(on: endpoint)
         // The first line on standard output is the address, for scripts that asked for port 0.
@@ -106,8 +130,8 @@ struct FPGAWorker: AsyncParsableCommand {
 
 /// Makes the simulated devices a worker serves.
 enum SimulatedDeviceFactory {
-    static func make(index: Int) -> any Device {
-        SimulatedDevice(name: "sim\(index)", kernels: ProgramLibrary.builtInKernels)
+    static func make(index: Int, timing: TimingModel?) -> any Device {
+        SimulatedDevice(name: "sim\(index)", kernels: ProgramLibrary.builtInKernels, timing: timing)
     }
 }
 

@@ -24,9 +24,10 @@ public struct JobRegistry: Sendable {
         }
     }
 
-    /// The jobs built into the library: gzip compression.
+    /// The jobs built into the library: gzip compression, and echo (the transport alone).
     public static let builtIn: JobRegistry = {
         var registry = JobRegistry([:])
+        registry.handlers[EchoJob.kind] = { _, payload, _ in payload }
         registry.register(
             GzipCompressionJob.self, decoding: { try GzipCompressionJob(parameters: $0) },
             decodeInput: { payload in payload }, encodeOutput: { $0 })

@@ -138,7 +138,7 @@ private actor Dispatcher<Input: Sendable> {
     private var permits: Int
     private var retries: [(index: Int, input: Input)] = []
     private var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
-    private var doneWaiters: [CheckedContinuation<Void, Never>] = []
+    private var doneWaiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
     private var nextWaiter: UInt64 = 0
     private var exhausted = false
     private var taken = 0
@@ -205,9 +205,28 @@ private actor Dispatcher<Input: Sendable> {
         }
     }
 
+    /// Returns when every input is delivered, or when the calling task is cancelled.
     private func waitUntilFinished() async {
         if isFinished { return }
-        await withCheckedContinuation { doneWaiters.append($0) }
+        nextWaiter += 1
+        let id = nextWaiter
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                if Task.isCancelled {
+                    continuation.resume()
+                } else {
+                    doneWaiters.append((id, continuation))
+                }
+            }
+        } onCancel: {
+            Task { await self.endDoneWaiter(id) }
+        }
+    }
+
+    private func endDoneWaiter(_ id: UInt64) {
+        if let index = doneWaiters.firstIndex(where: { $0.id == id }) {
+            doneWaiters.remove(at: index).continuation.resume()
+        }
     }
 
     private func waitForChange() async throws {
@@ -239,7 +258,7 @@ private actor Dispatcher<Input: Sendable> {
         if isFinished {
             let done = doneWaiters
             doneWaiters = []
-            for waiter in done { waiter.resume() }
+            for waiter in done { waiter.continuation.resume() }
         }
     }
 }

@@ -113,12 +113,12 @@ actor ServerSession {
                 let output = try await handler(parameters, payload, node)
                 frame = try? OutgoingFrame.result(id: id, .success, payload: output)
             } catch {
-                let message = String(String(describing: error).utf8.prefix(1024)) ?? "run failed"
-                frame = try? OutgoingFrame.result(id: id, .failure(code: Self.code(for: error), message: message))
+                frame = try? OutgoingFrame.result(
+                    id: id, .failure(code: Self.code(for: error), message: String(describing: error)))
             }
             slot.release()
             if let frame { try? await connection.send(frame) }
-            await self.runEnded(id)
+            self.runEnded(id)
         }
     }
 

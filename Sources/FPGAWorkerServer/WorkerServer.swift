@@ -53,11 +53,13 @@ public actor WorkerServer {
     /// What the server tells clients about its devices.
     public nonisolated var welcome: Welcome {
         let devices = nodes.enumerated().map { index, node in
-            let programs = node.programs.programs.sorted { $0.key < $1.key }.map { name, xclbin in
+            var programs = node.programs.programs.sorted { $0.key < $1.key }.map { name, xclbin in
                 Welcome.Program(
                     name: name,
                     kernels: xclbin.kernels.map { Welcome.Kernel(name: $0.name, computeUnits: UInt16($0.computeUnits.count)) })
             }
+            // Host-only jobs (echo) run on every device's connection without its kernels.
+            programs.append(Welcome.Program(name: EchoJob.kind, kernels: []))
             let units = node.programs.programs.values.flatMap(\.kernels).map(\.computeUnits.count).max() ?? 1
             return Welcome.Device(
                 index: UInt16(index), name: node.name,

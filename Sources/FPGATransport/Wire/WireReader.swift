@@ -54,7 +54,9 @@ struct WireReader {
     /// A string: u16 length, then that many bytes of UTF-8.
     mutating func string(_ field: String) throws(WireError) -> String {
         let length = Int(try u16(field))
-        guard length <= WireProtocol.maxStringLength else { throw .stringTooLong("\(message) \(field)", length: length) }
+        guard length <= WireProtocol.maxStringLength else {
+            throw .stringTooLong("\(message) \(field)", length: length)
+        }
         let bytes = try take(length, field)
         guard let string = String(validating: bytes, as: UTF8.self) else { throw .invalidUTF8("\(message) \(field)") }
         return string

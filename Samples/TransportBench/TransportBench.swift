@@ -1,0 +1,5 @@
+// Placeholder: the transport benchmark is being written.
+@main
+struct TransportBench {
+    static func main() {}
+}
