@@ -4,6 +4,7 @@
 #   make test         run the tests (all but the 1 GiB stream test)
 #   make test-stream  run the 1 GiB stream test
 #   make bench        compare fpga-compress with gzip, pigz and igzip on a 1 GiB input
+#   make bench-transport  measure remote workers on loopback against iperf3 and a local run
 #   make docs         build the DocC site into DocsSite/.build/site
 #   make format       format the Swift sources in place
 #   make lint         check the Swift sources against .swift-format
@@ -20,6 +21,7 @@ BUILD_DIR := $(or $(SCRATCH_PATH),.build)
 # Debian packages the build and the tests need, and those only the benchmark needs.
 DEPS_PACKAGES := zlib1g-dev libisal-dev libuv1-dev pkg-config gzip python3 iproute2
 BENCH_PACKAGES := pigz isal time
+BENCH_TRANSPORT_PACKAGES := iperf3 time
 
 # sudo only when not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -31,7 +33,8 @@ DEMO_SIZE := 268435456
 
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests Samples
 
-.PHONY: all deps deps-bench build demo test test-stream bench docs format lint clean-demo
+.PHONY: all deps deps-bench deps-bench-transport build demo test test-stream bench bench-transport docs format lint \
+	clean-demo
 
 all: build
 
@@ -57,6 +60,9 @@ deps:
 
 deps-bench: deps
 	$(call install_missing,$(BENCH_PACKAGES))
+
+deps-bench-transport: deps
+	$(call install_missing,$(BENCH_TRANSPORT_PACKAGES))
 
 build: deps
 	$(SWIFT) build -c release --product fpga-compress $(SWIFTPM_FLAGS)
@@ -88,6 +94,11 @@ test-stream: deps
 
 bench: deps-bench build
 	FPGA_COMPRESS=$(FPGA_COMPRESS) Scripts/bench-compress.sh
+
+# Builds fpga-worker, fpga-compress and fpga-transport-bench in release mode (unless FPGA_WORKER,
+# FPGA_COMPRESS or FPGA_TRANSPORT_BENCH name binaries) and runs Scripts/bench-transport.sh.
+bench-transport: deps-bench-transport
+	SWIFT=$(SWIFT) SCRATCH_PATH=$(SCRATCH_PATH) Scripts/bench-transport.sh
 
 docs: deps
 	DocsSite/build.sh

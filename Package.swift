@@ -115,7 +115,10 @@ let package = Package(
         .testTarget(name: "CompressCommandTests", dependencies: ["fpga-compress", "FPGATestSupport"]),
         .testTarget(
             name: "WorkerIntegrationTests",
-            dependencies: ["fpga-worker", "fpga-compress", "FPGACluster", "FPGATransport", "FPGATestSupport", "CLibUV"]),
+            dependencies: [
+                "fpga-worker", "fpga-compress", "FPGACluster", "FPGADrivers", "FPGATransport", "FPGATestSupport",
+                "CLibUV",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,420 @@
-// Placeholder: the transport benchmark is being written.
+import ArgumentParser
+import FPGACluster
+import FPGATransport
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `fpga-transport-bench`: how fast bytes go to `fpga-worker` processes and back, and
+/// what one small chunk's round trip costs.
 @main
-struct TransportBench {
-    static func main() {}
+struct TransportBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fpga-transport-bench",
+        abstract: "Measure the transport to fpga-worker processes: echo throughput and 4 KiB round trips.",
+        discussion: """
+            throughput: runs EchoJob (the worker sends each input straight back, touching no \
+            device) over --bytes of data through every worker with Cluster.run, in batches of \
+            --batch, checks every output against its input, and prints MB/s per direction; \
+            both directions carry all the bytes at the same time. \
+            latency: sends one 4 KiB chunk at a time through the first worker only, and prints \
+            min, median, p99 and mean round trips in microseconds for EchoJob and \
+            GzipCompressionJob through Cluster.run, and for EchoJob straight through the \
+            node (WorkerNode.run, without the scheduler). \
+            The token comes from --token-file or the FPGACLUSTER_TOKEN environment variable.
+            """)
+
+    /// What to measure.
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        case throughput
+        case latency
+        case all
+    }
+
+    @Option(
+        name: .customLong("workers"),
+        help: ArgumentHelp("fpga-worker processes to measure, HOST:PORT,...", valueName: "LIST"))
+    var workers: String
+
+    @Option(
+        name: .customLong("token-file"),
+        help: ArgumentHelp("File holding the workers' shared token (else FPGACLUSTER_TOKEN).", valueName: "FILE"))
+    var tokenFile: String?
+
+    @Option(help: ArgumentHelp("What to measure: throughput, latency or all.", valueName: "MODE"))
+    var mode: Mode = .all
+
+    @Option(help: ArgumentHelp("Bytes to echo in the throughput test, e.g. 1G or 256M.", valueName: "SIZE"))
+    var bytes: String = "1G"
+
+    @Option(name: .customLong("chunk-size"), help: ArgumentHelp("Bytes per echo run.", valueName: "SIZE"))
+    var chunkSize: String = "1M"
+
+    @Option(
+        help: ArgumentHelp(
+            "Bytes per Cluster.run call in the throughput test: the outputs of one batch are held until it ends.",
+            valueName: "SIZE"))
+    var batch: String = "64M"
+
+    @Option(name: .customLong("latency-samples"), help: ArgumentHelp("Timed round trips per path.", valueName: "N"))
+    var latencySamples: Int = 2000
+
+    func validate() throws {
+        for (name, text) in [("--bytes", bytes), ("--chunk-size", chunkSize), ("--batch", batch)]
+        where Size.parse(text) == nil {
+            throw ValidationError("\(name): '\(text)' is not a size (try 1G, 1M, 4K or 65536)")
+        }
+        guard Size.parse(bytes)! > 0 else { throw ValidationError("--bytes must be above 0") }
+        guard Cluster.Configuration.chunkSizeRange.contains(Size.parse(chunkSize)!) else {
+            let range = Cluster.Configuration.chunkSizeRange
+            throw ValidationError("--chunk-size must be between \(range.lowerBound) and \(range.upperBound) bytes")
+        }
+        guard Size.parse(batch)! >= Size.parse(chunkSize)! else {
+            throw ValidationError("--batch must hold at least one chunk")
+        }
+        guard (1...1_000_000).contains(latencySamples) else {
+            throw ValidationError("--latency-samples must be between 1 and 1000000")
+        }
+        if addresses.isEmpty { throw ValidationError("--workers needs at least one HOST:PORT") }
+    }
+
+    private var addresses: [String] {
+        workers.split(separator: ",").map { $0.filter { $0 != " " } }.filter { !$0.isEmpty }
+    }
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            let token = try tokenFile.map { try AuthToken.load(file: $0) } ?? AuthToken.fromEnvironment()
+            if mode != .latency { try await measureThroughput(token: token) }
+            if mode != .throughput { try await measureLatency(token: token) }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    // MARK: Throughput
+
+    private func measureThroughput(token: AuthToken?) async throws {
+        let total = Size.parse(bytes)!
+        let chunk = Size.parse(chunkSize)!
+        let perBatch = max(1, Size.parse(batch)! / chunk)
+        let cluster = try await connect(addresses, token: token, chunkSize: chunk)
+        let job = EchoJob()
+        let lanes = try await laneCount(cluster, job: job)
+
+        // One pattern of two chunks; input i is the chunk-long window at an offset of its
+        // own, so an output delivered at the wrong index fails the check. Every input
+        // shares the pattern's storage: the input side needs 2 chunks of memory.
+        let pattern = Pattern.bytes(count: 2 * chunk, seed: 0x9E37_79B9_7F4A_7C15)
+        let chunkCount = (total + chunk - 1) / chunk
+        func input(_ index: Int) -> ArraySlice<UInt8> {
+            let offset = (index &* 4093) % chunk
+            let length = min(chunk, total - index * chunk)
+            return pattern[offset..<offset + length]
+        }
+
+        // Warm-up: a few chunks per lane, not timed, so that buffers and threads exist.
+        let warmUp = (0..<min(chunkCount, 2 * lanes)).map(input)
+        try check(try await cluster.run(job, inputs: warmUp), against: warmUp)
+
+        var elapsed = Duration.zero
+        var checked = 0
+        var start = 0
+        while start < chunkCount {
+            let inputs = (start..<min(chunkCount, start + perBatch)).map(input)
+            let began = ContinuousClock.now
+            let outputs = try await cluster.run(job, inputs: inputs)
+            elapsed += ContinuousClock.now - began
+            checked += try check(outputs, against: inputs)
+            start += inputs.count
+        }
+        precondition(checked == total, "checked \(checked) of \(total) bytes")
+
+        let seconds = elapsed.seconds
+        let rate = Double(total) / 1e6 / seconds
+        print(
+            """
+            throughput: EchoJob through Cluster.run, \(addresses.count) worker(s), \(cluster.nodes.count) device(s), \
+            \(lanes) lanes; \(Size.format(total)) in \(Size.format(chunk)) chunks, \(perBatch) chunks per run call; \
+            every output checked
+            """)
+        let table = Table(["direction", "bytes", "seconds", "MB/s"])
+        table.row(["client->worker", "\(total)", fixed(seconds, 3), fixed(rate, 1)])
+        table.row(["worker->client", "\(total)", fixed(seconds, 3), fixed(rate, 1)])
+        table.print()
+        print("both directions run at once: each carries all the bytes in the same time (MB = 10^6 bytes)\n")
+        await disconnect(cluster)
+    }
+
+    /// Compares each output with its input; returns the bytes checked.
+    @discardableResult
+    private func check(_ outputs: [ArraySlice<UInt8>], against inputs: [ArraySlice<UInt8>]) throws -> Int {
+        guard outputs.count == inputs.count else {
+            throw BenchError("echo returned \(outputs.count) outputs for \(inputs.count) inputs")
+        }
+        var bytes = 0
+        for (index, (output, input)) in zip(outputs, inputs).enumerated() {
+            guard output.count == input.count, Self.equal(output, input) else {
+                throw BenchError(
+                    "echo output \(index) differs from its input (\(output.count) vs \(input.count) bytes)")
+            }
+            bytes += input.count
+        }
+        return bytes
+    }
+
+    private static func equal(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
+        a.withUnsafeBytes { a in
+            b.withUnsafeBytes { b in
+                a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+            }
+        }
+    }
+
+    // MARK: Latency
+
+    private func measureLatency(token: AuthToken?) async throws {
+        let size = 4096
+        let cluster = try await connect([addresses[0]], token: token, chunkSize: size)
+        guard let node = cluster.nodes.first else { throw BenchError("the worker has no device") }
+        let input = Pattern.text(count: size, seed: 42)[...]
+        let warmUp = min(200, max(20, latencySamples / 10))
+        let echo = EchoJob()
+        let gzip = GzipCompressionJob(chunkSize: size)
+
+        // Each awaited result is bound before it goes into a tuple: Swift 6.3.1 -O can
+        // lose a value evaluated before a `try await` in the same expression.
+        let echoCluster = try await sample(warmUp: warmUp) { try await cluster.run(echo, inputs: [input])[0] }
+        let gzipCluster = try await sample(warmUp: warmUp) { try await cluster.run(gzip, inputs: [input])[0] }
+        let echoNode = try await sample(warmUp: warmUp) { try await node.run(echo, input) }
+        let results = [("echo/cluster", echoCluster), ("gzip/cluster", gzipCluster), ("echo/node", echoNode)]
+
+        // The gzip output must inflate to the input (checked once, not timed).
+        let member = try await cluster.run(gzip, inputs: [input])[0]
+        guard try await cluster.decompress(Array(member)) == Array(input) else {
+            throw BenchError("the gzip member does not inflate to its input")
+        }
+
+        print(
+            """
+            latency: one \(Size.format(size)) chunk at a time through \(addresses[0]) (\(node.name)); \
+            \(latencySamples) timed round trips per path after \(warmUp) untimed
+            """)
+        let table = Table(["path", "min us", "median us", "p99 us", "mean us"])
+        for (name, summary) in results {
+            table.row([
+                name, fixed(summary.min, 1), fixed(summary.median, 1), fixed(summary.p99, 1), fixed(summary.mean, 1),
+            ])
+        }
+        table.print()
+        print(
+            """
+            echo/cluster and gzip/cluster: Cluster.run with one input (scheduler, lanes, worker, result); \
+            echo/node: WorkerNode.run alone
+            """)
+        await disconnect(cluster)
+    }
+
+    /// Runs `body` `warmUp` times untimed, then ``latencySamples`` times timed; checks
+    /// that each echo or gzip output is not empty.
+    private func sample(
+        warmUp: Int, _ body: () async throws -> ArraySlice<UInt8>
+    ) async throws -> Summary {
+        for _ in 0..<warmUp { _ = try await body() }
+        var microseconds: [Double] = []
+        microseconds.reserveCapacity(latencySamples)
+        let clock = ContinuousClock()
+        for _ in 0..<latencySamples {
+            let began = clock.now
+            let output = try await body()
+            microseconds.append((clock.now - began).seconds * 1e6)
+            guard !output.isEmpty else { throw BenchError("a run returned nothing") }
+        }
+        return Summary(microseconds)
+    }
+
+    // MARK: Cluster
+
+    private func connect(_ addresses: [String], token: AuthToken?, chunkSize: Int) async throws -> Cluster {
+        let cluster = try await Cluster(
+            workers: addresses, token: token, configuration: Cluster.Configuration(chunkSize: chunkSize))
+        if !cluster.unreachableWorkers.isEmpty {
+            let reasons = cluster.unreachableWorkers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            throw BenchError("unreachable: \(reasons.joined(separator: "; "))")
+        }
+        return cluster
+    }
+
+    /// The lanes Cluster.run makes for `job`: the sum of the nodes' capacities.
+    private func laneCount(_ cluster: Cluster, job: EchoJob) async throws -> Int {
+        var lanes = 0
+        for node in cluster.nodes { lanes += try await node.capacity(for: job) }
+        return lanes
+    }
+
+    private func disconnect(_ cluster: Cluster) async {
+        var seen: Set<String> = []
+        for node in cluster.nodes {
+            if case .remote(let worker, _) = node.location, seen.insert(worker.endpoint.description).inserted {
+                await worker.disconnect()
+            }
+        }
+    }
+}
+
+/// Min, median, 99th percentile (nearest rank) and mean of samples.
+struct Summary {
+    var min: Double
+    var median: Double
+    var p99: Double
+    var mean: Double
+
+    init(_ samples: [Double]) {
+        let sorted = samples.sorted()
+        let count = sorted.count
+        min = sorted[0]
+        median = count % 2 == 1 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2
+        let rank = Int((0.99 * Double(count)).rounded(.up))
+        p99 = sorted[Swift.min(count, Swift.max(1, rank)) - 1]
+        mean = sorted.reduce(0, +) / Double(count)
+    }
+}
+
+/// Deterministic inputs.
+enum Pattern {
+    /// Bytes from xorshift64*: incompressible, and without repeats at any offset.
+    static func bytes(count: Int, seed: UInt64) -> [UInt8] {
+        var state = seed == 0 ? 1 : seed
+        var bytes = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                state ^= state >> 12
+                state ^= state << 25
+                state ^= state >> 27
+                let word = (state &* 0x2545_F491_4F6C_DD1D).littleEndian
+                withUnsafeBytes(of: word) { word in
+                    let take = Swift.min(8, buffer.count - offset)
+                    buffer.baseAddress!.advanced(by: offset).copyMemory(from: word.baseAddress!, byteCount: take)
+                }
+                offset += 8
+            }
+        }
+        return bytes
+    }
+
+    /// Words of lowercase letters and spaces: compresses to about half, like text.
+    static func text(count: Int, seed: UInt64) -> [UInt8] {
+        let words = ["cluster", "worker", "frame", "chunk", "device", "kernel", "member", "gzip", "the", "of"]
+        var state = seed == 0 ? 1 : seed
+        var text: [UInt8] = []
+        text.reserveCapacity(count + 16)
+        while text.count < count {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            text += words[Int(state >> 33) % words.count].utf8
+            text.append(state & 0x100 == 0 ? 0x20 : 0x0a)
+        }
+        return Array(text.prefix(count))
+    }
+}
+
+/// Sizes written the way people write them: `65536`, `4K`, `1M`, `1GiB`. Binary suffixes.
+enum Size {
+    static func parse(_ text: String) -> Int? {
+        let lowered = text.lowercased()
+        let digits = lowered.prefix { $0.isNumber }
+        guard !digits.isEmpty, let value = Int(digits) else { return nil }
+        let shift: Int
+        switch lowered.dropFirst(digits.count) {
+        case "", "b": shift = 0
+        case "k", "kb", "kib": shift = 10
+        case "m", "mb", "mib": shift = 20
+        case "g", "gb", "gib": shift = 30
+        default: return nil
+        }
+        guard value <= Int.max >> shift else { return nil }
+        return value << shift
+    }
+
+    /// `1 GiB`, `1.5 MiB`, `4 KiB`, `100 B`.
+    static func format(_ bytes: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        if unit == 0 { return "\(bytes) B" }
+        return value == value.rounded() ? "\(Int(value)) \(units[unit])" : "\(fixed(value, 1)) \(units[unit])"
+    }
+}
+
+/// A table printed with left-aligned first column and right-aligned others.
+final class Table {
+    private var rows: [[String]]
+
+    init(_ header: [String]) { rows = [header] }
+
+    func row(_ cells: [String]) { rows.append(cells) }
+
+    func print() {
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            var line = ""
+            for (column, cell) in row.enumerated() {
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                line += column == 0 ? "  " + cell + pad : "   " + pad + cell
+            }
+            Swift.print(line)
+        }
+    }
+}
+
+/// `value` with `digits` decimals, without Foundation.
+func fixed(_ value: Double, _ digits: Int) -> String {
+    guard value.isFinite else { return "\(value)" }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = Int((abs(value) * scale).rounded())
+    let whole = scaled / Int(scale)
+    let sign = value < 0 && scaled != 0 ? "-" : ""
+    guard digits > 0 else { return "\(sign)\(whole)" }
+    let fraction = String(scaled % Int(scale))
+    return "\(sign)\(whole).\(String(repeating: "0", count: digits - fraction.count))\(fraction)"
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+/// An error whose description is the whole message.
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Writes `fpga-transport-bench: message` to standard error, unbuffered.
+func printError(_ message: String) {
+    var text = "fpga-transport-bench: \(message)\n"
+    text.withUTF8 { bytes in
+        var done = 0
+        while done < bytes.count {
+            let put = write(STDERR_FILENO, bytes.baseAddress! + done, bytes.count - done)
+            if put <= 0 { return }
+            done += put
+        }
+    }
 }

@@ -22,7 +22,8 @@ extension Cluster {
                 for device in welcome.devices {
                     nodes.append(
                         WorkerNode(
-                            remote: worker, deviceIndex: Int(device.index), name: "\(endpoints[position])/\(device.name)"))
+                            remote: worker, deviceIndex: Int(device.index),
+                            name: "\(endpoints[position])/\(device.name)"))
                 }
             case .failure(let error):
                 unreachable[endpoints[position].description] = String(describing: error)
@@ -42,7 +43,10 @@ extension Cluster {
                 group.addTask {
                     let worker = RemoteWorker(endpoint: endpoint, token: token, settings: settings)
                     do {
-                        return (position, .success((worker, try await worker.connect())))
+                        // Bound first: Swift 6.3.1's optimizer loses `position` when the
+                        // await sits inside the result expression.
+                        let welcome = try await worker.connect()
+                        return (position, .success((worker, welcome)))
                     } catch {
                         return (position, .failure(error))
                     }

@@ -35,7 +35,9 @@ public struct GzipCompressionJob: DeviceJob {
 
     /// Rebuilds the job from ``parameters``, checking them as a worker must.
     public init(parameters: [UInt8]) throws {
-        guard parameters.count == 4 else { throw ClusterError.jobNotRemotable("gzip with \(parameters.count) parameter bytes") }
+        guard parameters.count == 4 else {
+            throw ClusterError.jobNotRemotable("gzip with \(parameters.count) parameter bytes")
+        }
         let size = Int(parameters.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) })
         guard Cluster.Configuration.chunkSizeRange.contains(size) else {
             throw ClusterError.invalidChunkSize(size, range: Cluster.Configuration.chunkSizeRange)

@@ -52,7 +52,7 @@ struct OrderedPipeline<Input: Sendable, Output: Sendable> {
                         let output: Output
                         do {
                             output = try await lane.run(input)
-                        } catch where lane.recover != nil && ClusterError.isWorkerLoss(error) {
+                        } catch  where lane.recover != nil && ClusterError.isWorkerLoss(error) {
                             await dispatcher.requeue(index: index, input: input)
                             do {
                                 try await dispatcher.untilDone(orAfter: lane.recover!)
@@ -102,7 +102,10 @@ extension OrderedPipeline {
             for (position, node) in nodes.enumerated() {
                 group.addTask {
                     do {
-                        return (position, .success(try await node.capacity(for: job)))
+                        // Bound first: Swift 6.3.1's optimizer loses `position` when the
+                        // await sits inside the result expression.
+                        let capacity = try await node.capacity(for: job)
+                        return (position, .success(capacity))
                     } catch {
                         return (position, .failure(error))
                     }

@@ -23,6 +23,8 @@ public actor WorkerNode {
     public nonisolated let programs: ProgramLibrary
 
     private var loadedProgram: String?
+    /// The load in progress, so that concurrent first calls load the program once.
+    private var loading: (program: String, task: Task<Void, any Error>)?
     private var drivers: [String: Task<any Sendable, any Error>] = [:]
     /// Inputs completed, by program.
     public private(set) var completed: [String: Int] = [:]
@@ -64,15 +66,27 @@ public actor WorkerNode {
     /// The node's driver for `job`, made on first use (local nodes).
     public func driver<Job: DeviceJob>(for job: Job) async throws -> any JobDriver<Job.Input, Job.Output> {
         guard case .local(let device) = location else { throw ClusterError.jobNotRemotable(Job.kind) }
-        if loadedProgram != job.program {
+        while loadedProgram != job.program {
+            if let current = loading {
+                // Another call is loading a program: wait for it. Whoever sees the load end
+                // records it, so no caller depends on another being scheduled first.
+                let result = await current.task.result
+                if loading?.task == current.task {
+                    loading = nil
+                    if case .success = result { loadedProgram = current.program }
+                }
+                if current.program == job.program, case .failure(let error) = result { throw error }
+                continue
+            }
             guard let xclbin = programs.programs[job.program] else {
                 throw ClusterError.programUnavailable(job.program, node: name)
             }
             // Another program's drivers hold buffers of the old xclbin: drop them first.
             for task in drivers.values { task.cancel() }
             drivers = [:]
-            try await device.loadXclbin(xclbin)
-            loadedProgram = job.program
+            loadedProgram = nil
+            let task = Task<Void, any Error> { _ = try await device.loadXclbin(xclbin) }
+            loading = (job.program, task)
         }
         let key = "\(job.program)/\(job.driverKey)"
         let task: Task<any Sendable, any Error>

@@ -28,9 +28,14 @@ final class SimulatedBuffer: @unchecked Sendable {
         self.group = group
         // Fresh memory holds zeros here (a real card's holds whatever was there). calloc
         // maps large blocks lazily, so untouched parts of a buffer cost no resident memory.
-        host = UnsafeMutableRawBufferPointer(start: calloc(size, 1)!, count: size)
-        device = UnsafeMutableRawBufferPointer(start: calloc(size, 1)!, count: size)
+        // Each side has `guardBytes` of zeros past its end that no one writes, so a kernel
+        // library that reads a few bytes past its input sees the same bytes every time.
+        host = UnsafeMutableRawBufferPointer(start: calloc(size + Self.guardBytes, 1)!, count: size)
+        device = UnsafeMutableRawBufferPointer(start: calloc(size + Self.guardBytes, 1)!, count: size)
     }
+
+    /// Zeroed bytes allocated past the end of each side.
+    static let guardBytes = 64
 
     /// Freed when the last reference goes: the device's table, or a run still using it
     /// after the device itself was released.

@@ -34,6 +34,9 @@ public struct GzipCompBlockKernel: SoftwareKernel {
 
     let engine: any DeflateEngine
 
+    /// How far past its input the deflate engine may read.
+    static let readAheadBytes = 64
+
     public init() { self.init(engine: DeflateEngineKind.default) }
 
     init(engine: DeflateEngineKind) { self.engine = engine.makeEngine() }
@@ -53,6 +56,14 @@ public struct GzipCompBlockKernel: SoftwareKernel {
         }
         guard sizeOut.count >= 4, checksum.count >= 4 else {
             throw KernelFault("compressd_size and checksumData need at least 4 bytes")
+        }
+        // ISA-L's match finder loads a few bytes past the end of its input, and the
+        // matches it picks can depend on them. Zero what follows the input in the buffer
+        // (the device side allocates zeroed guard bytes past the end), so the output
+        // depends on the input alone, whatever an earlier run left in the buffer.
+        let tail = min(input.count, count + Self.readAheadBytes)
+        if tail > count {
+            UnsafeMutableRawBufferPointer(rebasing: input[count..<tail]).initializeMemory(as: UInt8.self, repeating: 0)
         }
         let data = UnsafeRawBufferPointer(rebasing: input[0..<count])
         let seed = UInt32(littleEndian: checksum.loadUnaligned(as: UInt32.self))

@@ -9,8 +9,13 @@ struct ISALDeflateEngine: DeflateEngine {
         // The stream state is 80 KiB: keep it off the stack and out of Swift's copies.
         let stream = UnsafeMutablePointer<isal_zstream>.allocate(capacity: 1)
         defer { stream.deallocate() }
+        // Start from zeroed state and tables, so the output depends on the input alone
+        // and not on what earlier runs left in reused memory.
+        UnsafeMutableRawPointer(stream).initializeMemory(
+            as: UInt8.self, repeating: 0, count: MemoryLayout<isal_zstream>.size)
         let levelBufferSize = Int(cisal_level1_buffer_size())
         let levelBuffer = UnsafeMutableRawPointer.allocate(byteCount: levelBufferSize, alignment: 64)
+        levelBuffer.initializeMemory(as: UInt8.self, repeating: 0, count: levelBufferSize)
         defer { levelBuffer.deallocate() }
 
         isal_deflate_init(stream)

@@ -70,7 +70,8 @@ actor ServerSession {
                     await waitForRuns(grace: configuration.shutdownGrace)
                     connection.close("client said goodbye")
                 case .error(let error):
-                    logger.warning("client reported an error", metadata: ["code": "\(error.code)", "message": "\(error.message)"])
+                    logger.warning(
+                        "client reported an error", metadata: ["code": "\(error.code)", "message": "\(error.message)"])
                     connection.close("client error")
                 case let other:
                     throw WireError.unexpectedMessage(other.type)
@@ -88,12 +89,14 @@ actor ServerSession {
     private func startRun(id: UInt64, _ request: RunRequest, payload: ArraySlice<UInt8>) async throws {
         guard id != 0, runs[id] == nil else { throw WireError.malformed("run id \(id) is zero or already in use") }
         if draining {
-            try await connection.send(try .result(id: id, .failure(code: .shuttingDown, message: "worker shutting down")))
+            try await connection.send(
+                try .result(id: id, .failure(code: .shuttingDown, message: "worker shutting down")))
             return
         }
         let index = Int(request.deviceIndex)
         guard nodes.indices.contains(index) else {
-            try await connection.send(try .result(id: id, .failure(code: .unknownDevice, message: "no device \(index)")))
+            try await connection.send(
+                try .result(id: id, .failure(code: .unknownDevice, message: "no device \(index)")))
             return
         }
         guard let handler = jobs.handlers[request.jobKind] else {
@@ -116,8 +119,10 @@ actor ServerSession {
                 frame = try? OutgoingFrame.result(
                     id: id, .failure(code: Self.code(for: error), message: String(describing: error)))
             }
-            slot.release()
+            // The slot is held until the result is handed to the connection, so a client
+            // that does not read holds back its own runs instead of piling up results.
             if let frame { try? await connection.send(frame) }
+            slot.release()
             self.runEnded(id)
         }
     }
@@ -157,7 +162,8 @@ actor ServerSession {
             guard (try? await Task.sleep(for: interval)) != nil else { return }
             if ContinuousClock.now - connection.lastFrameReceived > silence {
                 logger.warning("client silent; closing", metadata: ["silence": "\(silence)"])
-                connection.close(after: .error(code: .timeout, message: "no frame for \(silence)"), reason: "client silent")
+                connection.close(
+                    after: .error(code: .timeout, message: "no frame for \(silence)"), reason: "client silent")
                 return
             }
             try? await connection.send(.heartbeat(Heartbeat(timestampMilliseconds: 0)))

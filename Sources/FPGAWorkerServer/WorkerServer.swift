@@ -14,7 +14,7 @@ public actor WorkerServer {
     /// Settings of a worker server.
     public struct Configuration: Sendable {
         /// How often the server sends a heartbeat; clients count silence in these.
-        public var heartbeatInterval: Duration = .milliseconds(500)
+        public var heartbeatInterval: Duration = .seconds(1)
         /// Heartbeat intervals of client silence after which the connection is closed.
         public var missedHeartbeats = 5
         /// The longest a client may take to complete the handshake.
@@ -56,7 +56,9 @@ public actor WorkerServer {
             var programs = node.programs.programs.sorted { $0.key < $1.key }.map { name, xclbin in
                 Welcome.Program(
                     name: name,
-                    kernels: xclbin.kernels.map { Welcome.Kernel(name: $0.name, computeUnits: UInt16($0.computeUnits.count)) })
+                    kernels: xclbin.kernels.map {
+                        Welcome.Kernel(name: $0.name, computeUnits: UInt16($0.computeUnits.count))
+                    })
             }
             // Host-only jobs (echo) run on every device's connection without its kernels.
             programs.append(Welcome.Program(name: EchoJob.kind, kernels: []))
@@ -68,8 +70,9 @@ public actor WorkerServer {
         }
         return Welcome(
             workerID: configuration.workerID, maxBodyLength: UInt32(configuration.limits.wire.maxBodyLength),
-            heartbeatIntervalMilliseconds: UInt32(configuration.heartbeatInterval.components.seconds * 1000
-                + configuration.heartbeatInterval.components.attoseconds / 1_000_000_000_000_000),
+            heartbeatIntervalMilliseconds: UInt32(
+                configuration.heartbeatInterval.components.seconds * 1000
+                    + configuration.heartbeatInterval.components.attoseconds / 1_000_000_000_000_000),
             devices: devices)
     }
 
@@ -87,7 +90,8 @@ public actor WorkerServer {
         await withDiscardingTaskGroup { group in
             for await connection in listener.connections {
                 if stopping {
-                    connection.close(after: .error(code: .shuttingDown, message: "worker shutting down"), reason: "stopping")
+                    connection.close(
+                        after: .error(code: .shuttingDown, message: "worker shutting down"), reason: "stopping")
                     continue
                 }
                 nextSession += 1

@@ -73,7 +73,8 @@ public final class WorkerProcess: @unchecked Sendable {
 
     /// The built executable `name`, found beside the test bundle.
     public static func executable(_ name: String) -> String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var folder = URL(fileURLWithPath: exe).deletingLastPathComponent()
         while folder.path != "/" {
             let candidate = folder.appendingPathComponent(name).path

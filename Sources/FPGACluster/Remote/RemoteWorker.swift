@@ -22,7 +22,9 @@ public actor RemoteWorker {
         /// The longest one run may take before the worker counts as lost.
         public var runDeadline: Duration = .seconds(120)
         /// Waits between reconnection attempts, the last one repeated.
-        public var reconnectDelays: [Duration] = [.milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1)]
+        public var reconnectDelays: [Duration] = [
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        ]
         /// How long to keep trying to reconnect before giving the worker up.
         public var reconnectBudget: Duration = .seconds(10)
         /// Per-connection limits in both directions.
@@ -41,7 +43,9 @@ public actor RemoteWorker {
     /// The worker's WELCOME from the latest handshake.
     public private(set) var welcome: Welcome?
 
-    public init(endpoint: Endpoint, token: AuthToken?, settings: Settings = Settings(), clientName: String = "fpgacluster") {
+    public init(
+        endpoint: Endpoint, token: AuthToken?, settings: Settings = Settings(), clientName: String = "fpgacluster"
+    ) {
         self.endpoint = endpoint
         self.token = token
         self.settings = settings
@@ -178,7 +182,8 @@ final class RemoteSession: Sendable {
         }
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ArraySlice<UInt8>, any Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<ArraySlice<UInt8>, any Error>) in
                 let failure: ClusterError? = state.withLock { state in
                     if let failure = state.failure { return failure }
                     if state.draining { return .workerLost(worker, reason: "the worker is shutting down") }
@@ -292,7 +297,8 @@ final class RemoteSession: Sendable {
 
     static func milliseconds() -> UInt64 {
         let now = ContinuousClock.now - ContinuousClock.Instant.zeroReference
-        return UInt64(max(0, now.components.seconds)) * 1000 + UInt64(now.components.attoseconds / 1_000_000_000_000_000)
+        return UInt64(max(0, now.components.seconds)) * 1000
+            + UInt64(now.components.attoseconds / 1_000_000_000_000_000)
     }
 }
 

@@ -27,6 +27,7 @@ final class ConnectionCore: @unchecked Sendable {
     private var bodyFilled = 0
     private var writing: [PendingWrite] = []
     private var connectWaiter: CheckedContinuation<Void, any Error>?
+    private var connectEndpoint: Endpoint?
     private var loopClosed = false
 
     // Any thread.
@@ -78,6 +79,7 @@ final class ConnectionCore: @unchecked Sendable {
                         return
                     }
                     self.connectWaiter = continuation
+                    self.connectEndpoint = endpoint
                     self.attach(context, events: Int32(UV_WRITABLE.rawValue))
                 }
             }
@@ -127,7 +129,7 @@ final class ConnectionCore: @unchecked Sendable {
             if status < 0 || error != 0 {
                 let code = error != 0 ? error : -status
                 closeOnLoop(.closed("connect failed"))
-                waiter.resume(throwing: Self.connectError(code, Endpoint(host: "peer", port: 0)))
+                waiter.resume(throwing: Self.connectError(code, connectEndpoint ?? Endpoint(host: "peer", port: 0)))
                 return
             }
             waiter.resume()
@@ -168,7 +170,8 @@ final class ConnectionCore: @unchecked Sendable {
                 }
             } else {
                 let want = FrameHeader.size - headerFilled
-                got = header.withUnsafeMutableBytes { raw in recv(descriptor, raw.baseAddress! + headerFilled, want, 0) }
+                got = header.withUnsafeMutableBytes { raw in recv(descriptor, raw.baseAddress! + headerFilled, want, 0)
+                }
                 if got > 0 {
                     headerFilled += got
                     if headerFilled == FrameHeader.size { headerComplete() }
@@ -176,7 +179,10 @@ final class ConnectionCore: @unchecked Sendable {
             }
             if got == 0 {
                 let midFrame = headerFilled > 0 || pendingHeader != nil
-                closeOnLoop(.closed(midFrame ? "peer closed the connection in the middle of a frame" : "peer closed the connection"))
+                closeOnLoop(
+                    .closed(
+                        midFrame ? "peer closed the connection in the middle of a frame" : "peer closed the connection")
+                )
                 return
             }
             if got < 0 {
@@ -198,7 +204,7 @@ final class ConnectionCore: @unchecked Sendable {
             let reason = String(describing: error)
             closeOnLoop(
                 .protocolViolation(reason),
-                farewell: OutgoingFrame.error(code: .malformedFrame, message: reason))
+                farewell: OutgoingFrame.error(code: (error as? WireError)?.code ?? .malformedFrame, message: reason))
             return
         }
         headerFilled = 0
@@ -274,7 +280,12 @@ final class ConnectionCore: @unchecked Sendable {
                 }
                 switch outcome {
                 case .frame(let frame, let resume):
-                    if resume { loop.execute { [self] _ in self.updateWatch(); self.readAvailable() } }
+                    if resume {
+                        loop.execute { [self] _ in
+                            self.updateWatch()
+                            self.readAvailable()
+                        }
+                    }
                     continuation.resume(returning: frame)
                 case .failure(let error): continuation.resume(throwing: error)
                 case .wait: break
@@ -347,7 +358,10 @@ final class ConnectionCore: @unchecked Sendable {
                 return
             }
             written += result
-            if writing[0].isComplete { written += 0; finishWrite(writing.removeFirst()) }
+            if writing[0].isComplete {
+                written += 0
+                finishWrite(writing.removeFirst())
+            }
         }
         updateWatch()
     }
@@ -368,11 +382,21 @@ final class ConnectionCore: @unchecked Sendable {
     // MARK: Closing
 
     func close(reason: TransportError) {
+        markClosing(reason)
         loop.execute { [self] _ in self.closeOnLoop(reason) }
     }
 
     func close(after frame: OutgoingFrame, reason: TransportError) {
+        markClosing(reason)
         loop.execute { [self] _ in self.closeOnLoop(reason, farewell: frame) }
+    }
+
+    /// Records the reason at once, so sends and receives made from now on fail even
+    /// before the loop has closed the socket. Frames already queued still go out.
+    private func markClosing(_ reason: TransportError) {
+        shared.withLock { state in
+            if state.closeReason == nil { state.closeReason = reason }
+        }
     }
 
     /// Loop thread: stops watching, closes the socket and fails everyone waiting.

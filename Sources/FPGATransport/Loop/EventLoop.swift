@@ -99,9 +99,11 @@ private final class LoopCore: @unchecked Sendable {
             }
             if work.isEmpty {
                 if stopping {
-                    uv_walk(loop, { handle, _ in
-                        if uv_is_closing(handle) == 0 { uv_close(handle, nil) }
-                    }, nil)
+                    uv_walk(
+                        loop,
+                        { handle, _ in
+                            if uv_is_closing(handle) == 0 { uv_close(handle, nil) }
+                        }, nil)
                 }
                 return
             }
@@ -110,4 +112,3 @@ private final class LoopCore: @unchecked Sendable {
         }
     }
 }
-

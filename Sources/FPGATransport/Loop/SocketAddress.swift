@@ -39,7 +39,9 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether the host is a loopback address (127.0.0.0/8, ::1 or `localhost`).
     public var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
     /// Resolves the endpoint to socket addresses (blocking: call off the cooperative pool).

@@ -1,4 +1,5 @@
 internal import CLibUV
+import FPGAExecution
 import Synchronization
 
 #if canImport(Glibc)
@@ -93,8 +94,6 @@ enum Resolver {
     }
 }
 
-import FPGAExecution
-
 enum ResolverPool {
     static let pool = BlockingThreadPool(name: "fpga-dns", threads: 1)
 }
@@ -102,7 +101,8 @@ enum ResolverPool {
 /// Socket system calls.
 enum Socket {
     static func open(family: Int32) throws(TransportError) -> Int32 {
-        let descriptor = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let descriptor = socket(
+            family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw .connectFailed("socket", reason: String(cString: strerror(errno))) }
         var one: Int32 = 1
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

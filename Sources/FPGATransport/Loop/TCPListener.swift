@@ -61,7 +61,8 @@ private final class ListenerCore: @unchecked Sendable {
     private var poll: UnsafeMutablePointer<uv_poll_t>?
     private var closed = false
 
-    init(descriptor: Int32, loop: EventLoop, limits: ConnectionLimits, output: AsyncStream<TCPConnection>.Continuation) {
+    init(descriptor: Int32, loop: EventLoop, limits: ConnectionLimits, output: AsyncStream<TCPConnection>.Continuation)
+    {
         self.descriptor = descriptor
         self.loop = loop
         self.limits = limits

@@ -29,9 +29,11 @@ public enum Handshake {
                 guard HandshakeProof.verify(challenge.workerProof, expected: expected) else {
                     throw WireError.authenticationFailed("the worker does not know the token")
                 }
-                proof = HandshakeProof.client(token: token, workerNonce: challenge.workerNonce, clientNonce: clientNonce)
+                proof = HandshakeProof.client(
+                    token: token, workerNonce: challenge.workerNonce, clientNonce: clientNonce)
             case (.some, false):
-                throw WireError.authenticationFailed("the worker does not authenticate (it was started without a token)")
+                throw WireError.authenticationFailed(
+                    "the worker does not authenticate (it was started without a token)")
             case (nil, true):
                 throw WireError.authenticationFailed("the worker requires a token (use --token-file)")
             case (nil, false):
