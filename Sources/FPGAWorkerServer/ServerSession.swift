@@ -166,7 +166,10 @@ actor ServerSession {
                     after: .error(code: .timeout, message: "no frame for \(silence)"), reason: "client silent")
                 return
             }
-            try? await connection.send(.heartbeat(Heartbeat(timestampMilliseconds: 0)))
+            // Sent from its own task: a send queue held full by a client that does not read
+            // must not stop this loop from noticing that client's silence.
+            let connection = self.connection
+            Task { try? await connection.send(.heartbeat(Heartbeat(timestampMilliseconds: 0))) }
         }
     }
 

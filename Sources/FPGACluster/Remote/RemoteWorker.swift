@@ -133,7 +133,13 @@ public actor RemoteWorker {
             reconnection = task
         }
         defer { if reconnection == task { reconnection = nil } }
-        try await task.value
+        // A caller that stops waiting (the job finished without this worker) stops the
+        // attempts too, instead of holding the job until the budget runs out.
+        try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
     }
 
     /// Says goodbye and closes the connection.

@@ -405,10 +405,11 @@ final class ConnectionCore: @unchecked Sendable {
         // Best effort: whatever is queued, then the farewell, if the socket takes it now.
         takeOutboxWithoutFlush()
         if let farewell { writing.append(PendingWrite(head: farewell.head, payload: farewell.payload)) }
-        for index in writing.indices {
+        // Stop at the first frame the socket does not take whole: writing a later one
+        // after it would interleave their bytes.
+        flushing: for index in writing.indices {
             while !writing[index].isComplete {
-                let result = writing[index].write(to: descriptor)
-                if result <= 0 { break }
+                if writing[index].write(to: descriptor) <= 0 { break flushing }
             }
         }
         loopClosed = true
