@@ -73,9 +73,11 @@ let package = Package(
             ]),
 
         // MARK: Samples
+        .target(name: "SampleSupport", path: "Samples/Support"),
         .executableTarget(
             name: "fpga-compress",
             dependencies: [
+                "SampleSupport",
                 "FPGACluster", "FPGATransport", "CPlatform", "CLibUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -85,6 +87,7 @@ let package = Package(
         .executableTarget(
             name: "fpga-worker",
             dependencies: [
+                "SampleSupport",
                 "FPGAWorkerServer", "FPGACluster", "FPGATransport", "FPGAExecution", "CPlatform", "CLibUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,6 +98,7 @@ let package = Package(
         .executableTarget(
             name: "fpga-transport-bench",
             dependencies: [
+                "SampleSupport",
                 "FPGACluster", "FPGATransport", "CLibUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

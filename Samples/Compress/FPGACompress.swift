@@ -4,6 +4,7 @@ import Dispatch
 import FPGACluster
 import FPGAExecution
 import FPGATransport
+import SampleSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -133,7 +134,7 @@ struct FPGACompress: AsyncParsableCommand {
             return try await cluster.compressFile(
                 at: input, to: destination, overwrite: force, progress: progressHandler)
         }
-        let signals = SignalCanceller { work.cancel() }
+        let signals = InterruptSignals { work.cancel() }
         defer { signals.stop() }
         let report = try await work.value
         bar?.finish()
@@ -170,19 +171,6 @@ func tuneAllocator() {
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Writes text to standard error, unbuffered.
-func writeStandardError(_ text: String) {
-    var text = text
-    text.withUTF8 { bytes in
-        var done = 0
-        while done < bytes.count {
-            let put = write(STDERR_FILENO, bytes.baseAddress! + done, bytes.count - done)
-            if put <= 0 { return }
-            done += put
-        }
-    }
 }
 
 /// Prints `fpga-compress: message` on standard error.

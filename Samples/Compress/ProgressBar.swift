@@ -1,5 +1,5 @@
-@preconcurrency import Dispatch
 import FPGACluster
+import SampleSupport
 import Synchronization
 
 #if canImport(Glibc)
@@ -71,24 +71,5 @@ struct Summary {
             text += "; \(report.chunks) members"
         }
         return text
-    }
-}
-
-/// Cancels a job on SIGINT or SIGTERM so it can remove its partial output.
-final class SignalCanceller {
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ cancel: @escaping @Sendable () -> Void) {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: cancel)
-            source.resume()
-            return source
-        }
-    }
-
-    func stop() {
-        for source in sources { source.cancel() }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FPGACluster
 import FPGATransport
+import SampleSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -66,15 +67,15 @@ struct TransportBench: AsyncParsableCommand {
 
     func validate() throws {
         for (name, text) in [("--bytes", bytes), ("--chunk-size", chunkSize), ("--batch", batch)]
-        where Size.parse(text) == nil {
+        where ByteCount.parse(text) == nil {
             throw ValidationError("\(name): '\(text)' is not a size (try 1G, 1M, 4K or 65536)")
         }
-        guard Size.parse(bytes)! > 0 else { throw ValidationError("--bytes must be above 0") }
-        guard Cluster.Configuration.chunkSizeRange.contains(Size.parse(chunkSize)!) else {
+        guard ByteCount.parse(bytes)! > 0 else { throw ValidationError("--bytes must be above 0") }
+        guard Cluster.Configuration.chunkSizeRange.contains(ByteCount.parse(chunkSize)!) else {
             let range = Cluster.Configuration.chunkSizeRange
             throw ValidationError("--chunk-size must be between \(range.lowerBound) and \(range.upperBound) bytes")
         }
-        guard Size.parse(batch)! >= Size.parse(chunkSize)! else {
+        guard ByteCount.parse(batch)! >= ByteCount.parse(chunkSize)! else {
             throw ValidationError("--batch must hold at least one chunk")
         }
         guard (1...1_000_000).contains(latencySamples) else {
@@ -104,9 +105,9 @@ struct TransportBench: AsyncParsableCommand {
     // MARK: Throughput
 
     private func measureThroughput(token: AuthToken?) async throws {
-        let total = Size.parse(bytes)!
-        let chunk = Size.parse(chunkSize)!
-        let perBatch = max(1, Size.parse(batch)! / chunk)
+        let total = ByteCount.parse(bytes)!
+        let chunk = ByteCount.parse(chunkSize)!
+        let perBatch = max(1, ByteCount.parse(batch)! / chunk)
         let cluster = try await connect(addresses, token: token, chunkSize: chunk)
         let job = EchoJob()
         let lanes = try await laneCount(cluster, job: job)
@@ -144,12 +145,12 @@ struct TransportBench: AsyncParsableCommand {
         print(
             """
             throughput: EchoJob through Cluster.run, \(addresses.count) worker(s), \(cluster.nodes.count) device(s), \
-            \(lanes) lanes; \(Size.format(total)) in \(Size.format(chunk)) chunks, \(perBatch) chunks per run call; \
+            \(lanes) lanes; \(ByteCount.format(total)) in \(ByteCount.format(chunk)) chunks, \(perBatch) chunks per run call; \
             every output checked
             """)
         let table = Table(["direction", "bytes", "seconds", "MB/s"])
-        table.row(["client->worker", "\(total)", fixed(seconds, 3), fixed(rate, 1)])
-        table.row(["worker->client", "\(total)", fixed(seconds, 3), fixed(rate, 1)])
+        table.row(["client->worker", "\(total)", ByteCount.fixed(seconds, digits: 3), ByteCount.fixed(rate, digits: 1)])
+        table.row(["worker->client", "\(total)", ByteCount.fixed(seconds, digits: 3), ByteCount.fixed(rate, digits: 1)])
         table.print()
         print("both directions run at once: each carries all the bytes in the same time (MB = 10^6 bytes)\n")
         await disconnect(cluster)
@@ -206,13 +207,14 @@ struct TransportBench: AsyncParsableCommand {
 
         print(
             """
-            latency: one \(Size.format(size)) chunk at a time through \(addresses[0]) (\(node.name)); \
+            latency: one \(ByteCount.format(size)) chunk at a time through \(addresses[0]) (\(node.name)); \
             \(latencySamples) timed round trips per path after \(warmUp) untimed
             """)
         let table = Table(["path", "min us", "median us", "p99 us", "mean us"])
         for (name, summary) in results {
             table.row([
-                name, fixed(summary.min, 1), fixed(summary.median, 1), fixed(summary.p99, 1), fixed(summary.mean, 1),
+                name, ByteCount.fixed(summary.min, digits: 1), ByteCount.fixed(summary.median, digits: 1),
+                ByteCount.fixed(summary.p99, digits: 1), ByteCount.fixed(summary.mean, digits: 1),
             ])
         }
         table.print()
@@ -327,38 +329,6 @@ enum Pattern {
     }
 }
 
-/// Sizes written the way people write them: `65536`, `4K`, `1M`, `1GiB`. Binary suffixes.
-enum Size {
-    static func parse(_ text: String) -> Int? {
-        let lowered = text.lowercased()
-        let digits = lowered.prefix { $0.isNumber }
-        guard !digits.isEmpty, let value = Int(digits) else { return nil }
-        let shift: Int
-        switch lowered.dropFirst(digits.count) {
-        case "", "b": shift = 0
-        case "k", "kb", "kib": shift = 10
-        case "m", "mb", "mib": shift = 20
-        case "g", "gb", "gib": shift = 30
-        default: return nil
-        }
-        guard value <= Int.max >> shift else { return nil }
-        return value << shift
-    }
-
-    /// `1 GiB`, `1.5 MiB`, `4 KiB`, `100 B`.
-    static func format(_ bytes: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        if unit == 0 { return "\(bytes) B" }
-        return value == value.rounded() ? "\(Int(value)) \(units[unit])" : "\(fixed(value, 1)) \(units[unit])"
-    }
-}
-
 /// A table printed with left-aligned first column and right-aligned others.
 final class Table {
     private var rows: [[String]]
@@ -380,19 +350,6 @@ final class Table {
     }
 }
 
-/// `value` with `digits` decimals, without Foundation.
-func fixed(_ value: Double, _ digits: Int) -> String {
-    guard value.isFinite else { return "\(value)" }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let scaled = Int((abs(value) * scale).rounded())
-    let whole = scaled / Int(scale)
-    let sign = value < 0 && scaled != 0 ? "-" : ""
-    guard digits > 0 else { return "\(sign)\(whole)" }
-    let fraction = String(scaled % Int(scale))
-    return "\(sign)\(whole).\(String(repeating: "0", count: digits - fraction.count))\(fraction)"
-}
-
 extension Duration {
     /// The duration in seconds.
     var seconds: Double {
@@ -408,13 +365,5 @@ struct BenchError: Error, CustomStringConvertible {
 
 /// Writes `fpga-transport-bench: message` to standard error, unbuffered.
 func printError(_ message: String) {
-    var text = "fpga-transport-bench: \(message)\n"
-    text.withUTF8 { bytes in
-        var done = 0
-        while done < bytes.count {
-            let put = write(STDERR_FILENO, bytes.baseAddress! + done, bytes.count - done)
-            if put <= 0 { return }
-            done += put
-        }
-    }
+    writeStandardError("fpga-transport-bench: \(message)\n")
 }

@@ -1,12 +1,12 @@
 import ArgumentParser
 import CPlatform
-@preconcurrency import Dispatch
 import FPGACluster
 import FPGADevice
 import FPGAExecution
 import FPGATransport
 import FPGAWorkerServer
 import Logging
+import SampleSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -128,7 +128,7 @@ struct FPGAWorker: AsyncParsableCommand {
         let bound = try await server.listen(on: endpoint)
         // The first line on standard output is the address, for scripts that asked for port 0.
         writeStandardOutput("listening on \(bound)\n")
-        let signals = ShutdownSignals { Task { await server.shutdown() } }
+        let signals = InterruptSignals { Task { await server.shutdown() } }
         defer { signals.stop() }
         await server.serve()
     }
@@ -144,41 +144,4 @@ enum SimulatedDeviceFactory {
 struct WorkerCLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Runs `action` on SIGINT or SIGTERM.
-final class ShutdownSignals {
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ action: @escaping @Sendable () -> Void) {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: action)
-            source.resume()
-            return source
-        }
-    }
-
-    func stop() {
-        for source in sources { source.cancel() }
-    }
-}
-
-/// Writes text to standard error, unbuffered.
-func writeStandardError(_ text: String) { writeAll(STDERR_FILENO, text) }
-
-/// Writes text to standard output, unbuffered.
-func writeStandardOutput(_ text: String) { writeAll(STDOUT_FILENO, text) }
-
-private func writeAll(_ descriptor: Int32, _ text: String) {
-    var text = text
-    text.withUTF8 { bytes in
-        var done = 0
-        while done < bytes.count {
-            let put = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-            if put <= 0 { return }
-            done += put
-        }
-    }
 }

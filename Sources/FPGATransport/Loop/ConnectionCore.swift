@@ -86,7 +86,6 @@ final class ConnectionCore: @unchecked Sendable {
         } onCancel: {
             close(reason: .closed("connect cancelled"))
         }
-        _ = endpoint
     }
 
     private static func connectError(_ code: Int32, _ endpoint: Endpoint) -> TransportError {
@@ -347,7 +346,6 @@ final class ConnectionCore: @unchecked Sendable {
 
     /// Loop thread: writes as much as the socket takes.
     private func flushWrites() {
-        var written = 0
         while !writing.isEmpty, !loopClosed {
             let result = writing[0].write(to: descriptor)
             if result < 0 {
@@ -357,11 +355,7 @@ final class ConnectionCore: @unchecked Sendable {
                 closeOnLoop(.closed(String(cString: strerror(code))))
                 return
             }
-            written += result
-            if writing[0].isComplete {
-                written += 0
-                finishWrite(writing.removeFirst())
-            }
+            if writing[0].isComplete { finishWrite(writing.removeFirst()) }
         }
         updateWatch()
     }

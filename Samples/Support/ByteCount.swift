@@ -1,7 +1,7 @@
 /// Sizes written the way people write them: `65536`, `512K`, `1M`, `1MiB`, `2g`.
 /// Suffixes are binary (K = 1024).
-enum ByteCount {
-    static func parse(_ text: String) -> Int? {
+public enum ByteCount {
+    public static func parse(_ text: String) -> Int? {
         let lowered = text.lowercased()
         let digits = lowered.prefix { $0.isNumber }
         guard !digits.isEmpty, let value = Int(digits) else { return nil }
@@ -18,7 +18,7 @@ enum ByteCount {
     }
 
     /// `1.5 MiB`-style text.
-    static func format(_ bytes: Int) -> String {
+    public static func format(_ bytes: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0
@@ -30,14 +30,15 @@ enum ByteCount {
     }
 
     /// `value` with `digits` decimals, without Foundation.
-    static func fixed(_ value: Double, digits: Int) -> String {
+    public static func fixed(_ value: Double, digits: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
-        let scaled = Int((value * scale).rounded())
+        let scaled = Int((abs(value) * scale).rounded())
         let whole = scaled / Int(scale)
-        let fraction = abs(scaled % Int(scale))
-        guard digits > 0 else { return "\(whole)" }
-        let text = String(fraction)
-        return "\(whole).\(String(repeating: "0", count: digits - text.count))\(text)"
+        let sign = value < 0 && scaled != 0 ? "-" : ""
+        guard digits > 0 else { return "\(sign)\(whole)" }
+        let fraction = String(scaled % Int(scale))
+        return "\(sign)\(whole).\(String(repeating: "0", count: digits - fraction.count))\(fraction)"
     }
 }
