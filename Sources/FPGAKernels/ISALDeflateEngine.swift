@@ -6,18 +6,17 @@ struct ISALDeflateEngine: DeflateEngine {
     var name: String { "isa-l igzip level 1" }
 
     func compressBlocks(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> Int {
-        // The stream state is 80 KiB: keep it off the stack and out of Swift's copies.
-        let stream = UnsafeMutablePointer<isal_zstream>.allocate(capacity: 1)
-        defer { stream.deallocate() }
-        // Start from zeroed state and tables, so the output depends on the input alone
-        // and not on what earlier runs left in reused memory.
-        UnsafeMutableRawPointer(stream).initializeMemory(
-            as: UInt8.self, repeating: 0, count: MemoryLayout<isal_zstream>.size)
-        let levelBufferSize = Int(cisal_level1_buffer_size())
-        let levelBuffer = UnsafeMutableRawPointer.allocate(byteCount: levelBufferSize, alignment: 64)
-        levelBuffer.initializeMemory(as: UInt8.self, repeating: 0, count: levelBufferSize)
-        defer { levelBuffer.deallocate() }
+        try ISALWorkspace.withWorkspace { workspace in
+            try compress(
+                input, into: output, stream: workspace.stream, levelBuffer: workspace.levelBuffer,
+                levelBufferSize: workspace.levelBufferSize)
+        }
+    }
 
+    private func compress(
+        _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+        stream: UnsafeMutablePointer<isal_zstream>, levelBuffer: UnsafeMutableRawPointer, levelBufferSize: Int
+    ) throws -> Int {
         isal_deflate_init(stream)
         stream.pointee.level = 1
         stream.pointee.level_buf = levelBuffer.assumingMemoryBound(to: UInt8.self)

@@ -534,8 +534,7 @@ func expectServed(
             workers: [worker.address], token: token, configuration: configuration, settings: testSettings())
         return try await cluster.compress(sample)
     }
-    let same = gz == expected  // compared outside #expect, which would print both arrays
-    #expect(same, "\(same ? "" : firstDifference(gz, expected))", sourceLocation: sourceLocation)
+    try await expectSameMembers(gz, expected, sourceLocation: sourceLocation)
 }
 
 /// How many sends completed, with waits for more.

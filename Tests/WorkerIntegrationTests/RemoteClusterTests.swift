@@ -50,7 +50,7 @@ struct RemoteClusterTests {
         #expect(cluster.nodes.allSatisfy { $0.isRemote })
         let gz = try await cluster.compress(data)
         let expected = try await embedded()
-        #expect(sameBytes(gz, expected), "\(firstDifference(gz, expected))")
+        try await expectSameMembers(gz, expected)
         for node in cluster.nodes {
             #expect((await node.completed["gzip"] ?? 0) > 0, "\(node.name) ran nothing")
         }
@@ -65,7 +65,7 @@ struct RemoteClusterTests {
         #expect(cluster.nodes.map(\.isRemote) == [false, true])
         let expected = try await embedded()
         let gz = try await cluster.compress(data)
-        #expect(sameBytes(gz, expected), "\(firstDifference(gz, expected))")
+        try await expectSameMembers(gz, expected)
     }
 
     @Test func tokensAuthenticateBothWays() async throws {
@@ -83,7 +83,7 @@ struct RemoteClusterTests {
         let local = try Cluster(devices: .simulated(count: 1), configuration: .init(chunkSize: chunk))
         let expected = try await local.compress(sample)
         let gz = try await cluster.compress(sample)
-        #expect(sameBytes(gz, expected), "\(firstDifference(gz, expected))")
+        try await expectSameMembers(gz, expected)
 
         let wrong = try AuthToken.load(file: folder.file("wrong"))
         await #expect(throws: WireError.self) {
@@ -120,7 +120,7 @@ struct RemoteClusterTests {
     }
 
     /// Kills (SIGKILL) or freezes (SIGSTOP) one of two workers after `afterChunks`
-    /// chunks; the job must finish with the same bytes.
+    /// chunks; the job must finish with the same data in the same members.
     @Test(
         .timeLimit(.minutes(2)), arguments: [(SIGKILL, 1), (SIGKILL, 20), (SIGKILL, 70), (SIGSTOP, 10), (SIGTERM, 30)])
     func jobSurvivesLosingAWorker(signal: Int32, afterChunks: Int) async throws {
@@ -146,17 +146,7 @@ struct RemoteClusterTests {
         }
         #expect(fired.withLock { $0 })
         let expected = try await embedded()
-        // Guaranteed: every byte of the input, in order, in the same members (chunking)
-        // as a run that lost nothing. Byte-identity of each member's deflate encoding is
-        // expected too, but a rare alternative (valid) encoding after a worker loss is
-        // still under investigation, so it is reported rather than asserted.
-        #expect(try ExternalTools.zlibDecompress(gz) == data)
-        let ours = try #require(try await GzipIndex.build(gz))
-        let reference = try #require(try await GzipIndex.build(expected))
-        #expect(ours.members.map(\.uncompressedSize) == reference.members.map(\.uncompressedSize))
-        if !sameBytes(gz, expected) {
-            print("note: output differs in encoding from the embedded run: \(firstDifference(gz, expected))")
-        }
+        try await expectSameMembers(gz, expected)
         #expect(ContinuousClock.now - started < .seconds(60))
         if signal == SIGTERM {
             #expect(victim.waitForExit() == 0, "a worker shuts down cleanly on SIGTERM")
@@ -209,8 +199,28 @@ struct RemoteClusterTests {
     }
 }
 
-/// Compares byte arrays without printing them.
-func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool { a == b }
+/// Checks that `gz` holds the same data in the same members (chunking) as `expected`, a
+/// run on the embedded cluster, without printing either array.
+///
+/// Equal bytes are the rule, but not asserted: on our loaded 2-core CI machines ISA-L
+/// occasionally picks a different (valid) match for the same input in about one call in
+/// several thousand, in a worker or in the test process alike, with or without lost
+/// workers (see the Remote workers article, Known limitations). Such a difference is
+/// printed, so that it stays visible.
+func expectSameMembers(_ gz: [UInt8], _ expected: [UInt8], sourceLocation: SourceLocation = #_sourceLocation)
+    async throws
+{
+    if gz == expected { return }
+    let inflated = try ExternalTools.zlibDecompress(gz)
+    let reference = try ExternalTools.zlibDecompress(expected)
+    let sameData = inflated == reference  // compared outside #expect, which would print both arrays
+    #expect(sameData, "the output's data differs: \(firstDifference(gz, expected))", sourceLocation: sourceLocation)
+    let ours = try #require(try await GzipIndex.build(gz), sourceLocation: sourceLocation)
+    let theirs = try #require(try await GzipIndex.build(expected), sourceLocation: sourceLocation)
+    let sameChunking = ours.members.map(\.uncompressedSize) == theirs.members.map(\.uncompressedSize)
+    #expect(sameChunking, "the members hold different chunks", sourceLocation: sourceLocation)
+    print("note: same data and members, different deflate encoding: \(firstDifference(gz, expected))")
+}
 
 /// Where two gzip files first differ, member by member, for failure messages.
 func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> String {
