@@ -38,6 +38,14 @@ let package = Package(
 
         .target(name: "CPlatform"),
 
+        // XRT's C++ API behind a plain C API (Debian's libxrt-dev). XRT's headers include each
+        // other relative to /usr/include/xrt, which SwiftPM cannot add without a flag.
+        .target(
+            name: "CXRT",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/xrt"])],
+            linkerSettings: [.linkedLibrary("xrt_coreutil")]
+        ),
+
         // MARK: Threads and executors
         .target(name: "FPGAExecution", dependencies: ["CPlatform"]),
 
@@ -51,6 +59,8 @@ let package = Package(
 
         // MARK: Devices
         .target(name: "FPGADevice", dependencies: ["FPGAExecution"]),
+        // Real cards through XRT; only the targets that serve real cards depend on it.
+        .target(name: "FPGADeviceXRT", dependencies: ["FPGADevice", "FPGAExecution", "CXRT"]),
 
         // MARK: Kernels and drivers
         .target(name: "FPGAKernels", dependencies: ["FPGADevice", "CISAL", "CZlib"]),
@@ -124,5 +134,6 @@ let package = Package(
                 "CLibUV",
             ]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )
