@@ -106,10 +106,16 @@ public actor GzipDriver {
         let crc = try await device.withMappedBuffer(slot.checksum) {
             UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))
         }
+        // A card (or XRT's noop shim, which computes nothing) can report a size no real
+        // compression has: refuse it rather than assemble a member around garbage.
         guard compressed <= slot.output.size else {
             throw DeviceError.runFailed(
                 kernel: run.kernelName,
                 message: "reported \(compressed) compressed bytes in a \(slot.output.size)-byte buffer")
+        }
+        guard compressed > 0 || count == 0 else {
+            throw DeviceError.runFailed(
+                kernel: run.kernelName, message: "reported 0 compressed bytes for \(count) input bytes")
         }
         try await device.sync(slot.output, .fromDevice, size: compressed, offset: 0)
         return try await device.withMappedBuffer(slot.output) { host in
