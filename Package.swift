@@ -124,6 +124,9 @@ let package = Package(
         .testTarget(name: "FPGADeviceTests", dependencies: ["FPGADevice", "FPGAKernels"]),
         .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "CZlib"]),
         .testTarget(name: "FPGADriversTests", dependencies: ["FPGADrivers", "FPGATestSupport"]),
+        .testTarget(
+            name: "FPGADeviceXRTTests",
+            dependencies: ["FPGADeviceXRT", "FPGADrivers", "FPGAKernels", "FPGATestSupport", "CXRT"]),
         .testTarget(name: "FPGAClusterTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
         .testTarget(name: "FPGAClusterStreamTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
         .testTarget(name: "CompressCommandTests", dependencies: ["fpga-compress", "FPGATestSupport"]),
