@@ -1,9 +1,10 @@
 // swift-tools-version: 6.0
 // The direction of dependencies, lowest first:
-//   C shims (CPlatform, CZlib, CISAL, CLibUV) -> FPGAExecution (threads) -> FPGATransport (libuv,
-//   wire protocol) and FPGADevice (device model,
-//   simulated device) -> FPGAKernels (software kernels) -> FPGADrivers (host drivers,
-//   gzip format) -> FPGACluster (Cluster, WorkerNode, jobs) -> Samples.
+//   C shims (CPlatform, CZlib, CISAL, CLibUV, CXRT) -> FPGAExecution (threads) -> FPGATransport
+//   (libuv, wire protocol) and FPGADevice (device model, simulated device, AXLF reader) ->
+//   FPGADeviceXRT (real cards through XRT; only fpga-worker and its tests need it) ->
+//   FPGAKernels (software kernels) -> FPGADrivers (host drivers, gzip format) -> FPGACluster
+//   (Cluster, WorkerNode, jobs) -> Samples.
 import PackageDescription
 
 let package = Package(
@@ -98,7 +99,8 @@ let package = Package(
             name: "fpga-worker",
             dependencies: [
                 "SampleSupport",
-                "FPGAWorkerServer", "FPGACluster", "FPGATransport", "FPGAExecution", "CPlatform", "CLibUV",
+                "FPGAWorkerServer", "FPGACluster", "FPGADeviceXRT", "FPGATransport", "FPGAExecution", "CPlatform",
+                "CLibUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -88,6 +88,11 @@ public actor GzipDriver {
         }
         try await device.write(slot.checksum, Self.crcSeed)
         try await device.sync(slot.checksum, .toDevice)
+        // The kernel overwrites the size; zero it first so that a run that wrote nothing
+        // (XRT's noop shim, a misbehaving card) reads as 0 bytes, refused below, rather
+        // than as whatever the buffer held.
+        try await device.write(slot.size, [0, 0, 0, 0] as [UInt8])
+        try await device.sync(slot.size, .toDevice)
         let run = try await device.start(
             slot.kernel,
             arguments: [
@@ -116,6 +121,10 @@ public actor GzipDriver {
         guard compressed > 0 || count == 0 else {
             throw DeviceError.runFailed(
                 kernel: run.kernelName, message: "reported 0 compressed bytes for \(count) input bytes")
+        }
+        guard count > 0 || crc == 0 else {
+            throw DeviceError.runFailed(
+                kernel: run.kernelName, message: "reported CRC-32 \(crc) for empty input (it is 0)")
         }
         try await device.sync(slot.output, .fromDevice, size: compressed, offset: 0)
         return try await device.withMappedBuffer(slot.output) { host in

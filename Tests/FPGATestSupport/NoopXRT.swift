@@ -2,7 +2,9 @@ import Foundation
 
 /// XRT's noop shim, set up for this test process: `XCL_EMULATION_MODE=noop`, `XILINX_XRT`
 /// pointing at a temporary folder whose `lib/` links to Debian's `libxrt_noop.so.2`, and
-/// `XRT_INI_PATH` naming an ini file that turns the runtime log off.
+/// `XRT_INI_PATH` naming an ini file that turns the runtime log off. The folder's `lib/`
+/// also links the hardware shim `libxrt_core.so.2`, for child processes run without
+/// emulation.
 ///
 /// XRT reads its environment once per process, so this runs once, before any test
 /// touches XRT; tests that need another environment start a child process with
@@ -46,6 +48,13 @@ public enum NoopXRT {
         let folder = try TemporaryDirectory("fpgacluster-xrt")
         try FileManager.default.createDirectory(atPath: folder.file("lib"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: folder.file("lib/libxrt_noop.so.2"), withDestinationPath: shim)
+        // The hardware shim too, for child processes that run without emulation (and find
+        // no card on a machine without one).
+        let folderOfShim = (shim as NSString).deletingLastPathComponent
+        if FileManager.default.fileExists(atPath: "\(folderOfShim)/libxrt_core.so.2") {
+            try FileManager.default.createSymbolicLink(
+                atPath: folder.file("lib/libxrt_core.so.2"), withDestinationPath: "\(folderOfShim)/libxrt_core.so.2")
+        }
         try Data("[Runtime]\nruntime_log=null\n".utf8).write(to: URL(fileURLWithPath: folder.file("xrt.ini")))
         return folder.path
     }
