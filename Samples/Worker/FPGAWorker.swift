@@ -119,10 +119,10 @@ struct FPGAWorker: AsyncParsableCommand {
             model = TimingModel(latency: .microseconds(50), unitsPerSecond: rate * 1e6)
         }
         let kinds = devices.isEmpty ? ["sim"] : devices
-        let programs = try loadPrograms()
-        if !programs.programs.isEmpty && !kinds.contains(where: { $0.hasPrefix("xrt:") }) {
+        if !xclbins.isEmpty && !kinds.contains(where: { $0.hasPrefix("xrt:") }) {
             throw WorkerCLIError("--xclbin programs are for XRT devices: add --device xrt:INDEX")
         }
+        let programs = try loadPrograms()
         var nodes: [WorkerNode] = []
         for (index, kind) in kinds.enumerated() {
             switch kind {
