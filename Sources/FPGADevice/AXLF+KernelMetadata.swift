@@ -67,8 +67,9 @@ enum KernelMetadata {
             throw .invalidXclbin("kernel \(kernel): an argument without a name")
         }
         let qualifier = try number("addressQualifier")
-        guard [AXLF.Argument.scalar, AXLF.Argument.global, AXLF.Argument.constant, AXLF.Argument.stream].contains(
-            qualifier)
+        guard
+            [AXLF.Argument.scalar, AXLF.Argument.global, AXLF.Argument.constant, AXLF.Argument.stream].contains(
+                qualifier)
         else {
             throw .invalidXclbin("kernel \(kernel): argument \(name) has unsupported addressQualifier \(qualifier)")
         }

@@ -262,7 +262,8 @@ struct AXLFReader {
             let base = section.offset + 4 + index * size
             connections.append(
                 AXLF.Connection(
-                    argumentIndex: try i32(at: base), ipIndex: try i32(at: base + 4), memoryIndex: try i32(at: base + 8)))
+                    argumentIndex: try i32(at: base), ipIndex: try i32(at: base + 4), memoryIndex: try i32(at: base + 8)
+                ))
         }
         return connections
     }

@@ -111,7 +111,8 @@ extension Xclbin {
             let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + done, size - done) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else {
-                throw .invalidXclbin("\(path): \(count < 0 ? String(cString: strerror(errno)) : "file shrank while read")")
+                throw .invalidXclbin(
+                    "\(path): \(count < 0 ? String(cString: strerror(errno)) : "file shrank while read")")
             }
             done += count
         }

@@ -223,7 +223,8 @@ public actor XRTDevice: Device {
                         expected: "a scalar that fits in \(byteSize) bytes")
                 }
             case (_, .global):
-                throw DeviceError.argumentType(kernel: kernel.name, argument: declared.name, expected: "a buffer object")
+                throw DeviceError.argumentType(
+                    kernel: kernel.name, argument: declared.name, expected: "a buffer object")
             case (_, .scalar):
                 throw DeviceError.argumentType(kernel: kernel.name, argument: declared.name, expected: "a scalar")
             }

@@ -67,7 +67,9 @@ public actor FINNDriver {
     /// index per image, in order.
     public func classify(_ images: some Collection<UInt8> & Sendable) async throws -> [UInt8] {
         let byteCount = images.count
-        guard byteCount % imageBytes == 0 else { throw FINNError.partialImage(bytes: byteCount, imageBytes: imageBytes) }
+        guard byteCount % imageBytes == 0 else {
+            throw FINNError.partialImage(bytes: byteCount, imageBytes: imageBytes)
+        }
         let count = byteCount / imageBytes
         guard count <= maxBatch else { throw FINNError.batchTooLarge(count, limit: maxBatch) }
         guard count > 0 else { return [] }

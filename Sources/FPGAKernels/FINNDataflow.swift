@@ -102,7 +102,8 @@ private final class ClassFIFO: @unchecked Sendable {
         while classes.count < count {
             let left = deadline - ContinuousClock.now
             guard left > .zero else {
-                throw KernelFault("odma0 waited \(timeout) for \(count) classes; the dataflow produced \(classes.count)")
+                throw KernelFault(
+                    "odma0 waited \(timeout) for \(count) classes; the dataflow produced \(classes.count)")
             }
             lock.wait(for: left)
         }

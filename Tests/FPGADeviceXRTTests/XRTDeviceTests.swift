@@ -17,7 +17,10 @@ struct XRTDeviceTests {
         #expect(device.info.kind == .xrt)
         #expect(device.info.name == "xrt:0")
         #expect(xclbin.kernels.map(\.name) == ["xilGzipCompBlock"])
-        #expect(xclbin.kernels[0].computeUnits.map(\.name) == ["xilGzipCompBlock_1", "xilGzipCompBlock_2", "xilGzipCompBlock_3"])
+        #expect(
+            xclbin.kernels[0].computeUnits.map(\.name) == [
+                "xilGzipCompBlock_1", "xilGzipCompBlock_2", "xilGzipCompBlock_3",
+            ])
         #expect(xclbin.memoryBanks.count == 32)
         #expect(xclbin.memoryBanks[5] == MemoryBank(tag: "HBM[5]", size: 256 << 20))
         // XRT returns the UUID of the header, which the generated file takes from the program.
@@ -27,10 +30,11 @@ struct XRTDeviceTests {
     @Test func opensEveryComputeUnitWithItsMemoryGroup() async throws {
         let device = try await noopDevice(loading: .gzip())
         let all = try await device.openKernel("xilGzipCompBlock")
-        #expect(all.computeUnitNames == [
-            "xilGzipCompBlock:{xilGzipCompBlock_1}", "xilGzipCompBlock:{xilGzipCompBlock_2}",
-            "xilGzipCompBlock:{xilGzipCompBlock_3}",
-        ])
+        #expect(
+            all.computeUnitNames == [
+                "xilGzipCompBlock:{xilGzipCompBlock_1}", "xilGzipCompBlock:{xilGzipCompBlock_2}",
+                "xilGzipCompBlock:{xilGzipCompBlock_3}",
+            ])
         for (index, name) in all.computeUnitNames.enumerated() {
             let unit = try await device.openKernel(name)
             #expect(unit.computeUnits == [index])
@@ -95,7 +99,8 @@ struct XRTDeviceTests {
                 computeUnit: "xilGzipCompBlock_1", argument: "in", bufferGroup: 7, connectedGroup: 0)
         ) {
             _ = try await device.start(
-                unit, arguments: [.buffer(wrong), .buffer(right), .buffer(right), .buffer(right), .scalar(1), .scalar(1)])
+                unit,
+                arguments: [.buffer(wrong), .buffer(right), .buffer(right), .buffer(right), .scalar(1), .scalar(1)])
         }
     }
 

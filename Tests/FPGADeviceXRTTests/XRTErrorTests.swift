@@ -86,14 +86,17 @@ struct XRTErrorTests {
         await #expect(throws: DeviceError.kernelNotFound("xilZlibCompressFull", available: ["xilGzipCompBlock"])) {
             _ = try await device.openKernel("xilZlibCompressFull")
         }
-        await #expect(throws: DeviceError.computeUnitNotFound(kernel: "xilGzipCompBlock", instance: "xilGzipCompBlock_4")) {
+        await #expect(
+            throws: DeviceError.computeUnitNotFound(kernel: "xilGzipCompBlock", instance: "xilGzipCompBlock_4")
+        ) {
             _ = try await device.openKernel("xilGzipCompBlock:{xilGzipCompBlock_4}")
         }
     }
 
     @Test func aBufferLargerThanItsBank() async throws {
         let device = try await noopDevice(loading: .gzip())
-        await #expect(throws: DeviceError.outOfDeviceMemory(group: 0, requested: (256 << 20) + 1, available: 256 << 20)) {
+        await #expect(throws: DeviceError.outOfDeviceMemory(group: 0, requested: (256 << 20) + 1, available: 256 << 20))
+        {
             _ = try await device.allocateBuffer(size: (256 << 20) + 1, group: 0)
         }
         let most = try await device.allocateBuffer(size: 200 << 20, group: 1)
@@ -102,7 +105,9 @@ struct XRTErrorTests {
         }
         try await device.freeBuffer(most)
         _ = try await device.allocateBuffer(size: 100 << 20, group: 1)
-        await #expect(throws: DeviceError.invalidMemoryGroup(32)) { _ = try await device.allocateBuffer(size: 1, group: 32) }
+        await #expect(throws: DeviceError.invalidMemoryGroup(32)) {
+            _ = try await device.allocateBuffer(size: 1, group: 32)
+        }
     }
 
     @Test func aDescriptionWithoutAFileIsRefused() async throws {
@@ -117,8 +122,11 @@ struct XRTErrorTests {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         try folder.write("gzip.xclbin", gzip)
-        let arguments = [worker, "--listen", "127.0.0.1:0", "--device", "xrt:0", "--xclbin", "gzip=\(folder.file("gzip.xclbin"))"]
-        let unset = try ExternalTools.run(["-u", "XILINX_XRT", "-u", "XRT_INI_PATH", "XCL_EMULATION_MODE=noop"] + arguments)
+        let arguments = [
+            worker, "--listen", "127.0.0.1:0", "--device", "xrt:0", "--xclbin", "gzip=\(folder.file("gzip.xclbin"))",
+        ]
+        let unset = try ExternalTools.run(
+            ["-u", "XILINX_XRT", "-u", "XRT_INI_PATH", "XCL_EMULATION_MODE=noop"] + arguments)
         #expect(unset.status != 0)
         #expect(unset.error.contains("XILINX_XRT is not set"), "\(unset.error)")
         #expect(unset.error.split(separator: "\n").count == 1, "\(unset.error)")

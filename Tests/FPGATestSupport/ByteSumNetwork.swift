@@ -11,7 +11,8 @@ public struct ByteSumNetwork: FINNNetwork {
         self.inputBytesPerImage = inputBytesPerImage
     }
 
-    public func classify(images: UnsafeRawBufferPointer, count: Int, into classes: UnsafeMutableRawBufferPointer) throws {
+    public func classify(images: UnsafeRawBufferPointer, count: Int, into classes: UnsafeMutableRawBufferPointer) throws
+    {
         for image in 0..<count {
             let pixels = images[(image * inputBytesPerImage)..<((image + 1) * inputBytesPerImage)]
             classes[image] = UInt8(pixels.reduce(0) { $0 + Int($1) } % 10)
@@ -30,7 +31,8 @@ public struct ByteSumNetwork: FINNNetwork {
 public struct FailingNetwork: FINNNetwork {
     public var inputBytesPerImage: Int { 32 * 32 * 3 }
     public init() {}
-    public func classify(images: UnsafeRawBufferPointer, count: Int, into classes: UnsafeMutableRawBufferPointer) throws {
+    public func classify(images: UnsafeRawBufferPointer, count: Int, into classes: UnsafeMutableRawBufferPointer) throws
+    {
         throw KernelFault("weights not loaded")
     }
 }

@@ -47,7 +47,8 @@ public enum NoopXRT {
         }
         let folder = try TemporaryDirectory("fpgacluster-xrt")
         try FileManager.default.createDirectory(atPath: folder.file("lib"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: folder.file("lib/libxrt_noop.so.2"), withDestinationPath: shim)
+        try FileManager.default.createSymbolicLink(
+            atPath: folder.file("lib/libxrt_noop.so.2"), withDestinationPath: shim)
         // The hardware shim too, for child processes that run without emulation (and find
         // no card on a machine without one).
         let folderOfShim = (shim as NSString).deletingLastPathComponent
