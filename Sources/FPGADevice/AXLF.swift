@@ -16,6 +16,11 @@ public struct AXLF: Sendable, Hashable {
         case memoryTopology = 6
         case connectivity = 7
         case ipLayout = 8
+        /// `ASK_GROUP_TOPOLOGY`: the memory banks followed by bank groups; XRT numbers
+        /// memory groups by it when present.
+        case groupTopology = 26
+        /// `ASK_GROUP_CONNECTIVITY`: `CONNECTIVITY` in terms of the group topology.
+        case groupConnectivity = 27
     }
 
     /// One entry of the section table.
@@ -26,7 +31,7 @@ public struct AXLF: Sendable, Hashable {
         public var size: Int
     }
 
-    /// One `MEM_TOPOLOGY` entry; its index is the memory group id.
+    /// One `MEM_TOPOLOGY` (or `ASK_GROUP_TOPOLOGY`) entry; its index is the memory group id.
     public struct MemoryData: Sendable, Hashable {
         public var type: UInt8
         public var used: Bool
@@ -151,15 +156,22 @@ public struct AXLF: Sendable, Hashable {
                     size: Int(size)))
         }
         self.sections = sections
-        func only(_ kind: SectionKind) throws(DeviceError) -> Section {
+        func optional(_ kind: SectionKind) throws(DeviceError) -> Section? {
             let matching = sections.filter { $0.kind == kind.rawValue }
-            guard let section = matching.first else { throw .invalidXclbin("no \(kind.xrtName) section") }
-            guard matching.count == 1 else { throw .invalidXclbin("\(matching.count) \(kind.xrtName) sections") }
+            guard matching.count <= 1 else { throw .invalidXclbin("\(matching.count) \(kind.xrtName) sections") }
+            return matching.first
+        }
+        func only(_ kind: SectionKind) throws(DeviceError) -> Section {
+            guard let section = try optional(kind) else { throw .invalidXclbin("no \(kind.xrtName) section") }
             return section
         }
-        memories = try reader.memoryTopology(only(.memoryTopology))
+        // As XRT does, number memory groups by the group sections when the file has them
+        // (Vitis writes them for arguments connected to several banks, such as HBM[0:1]).
+        let topology = try only(.memoryTopology)
+        memories = try reader.memoryTopology(try optional(.groupTopology) ?? topology)
         ips = try reader.ipLayout(only(.ipLayout))
-        connections = try reader.connectivity(only(.connectivity))
+        let connectivity = try only(.connectivity)
+        connections = try reader.connectivity(try optional(.groupConnectivity) ?? connectivity)
         let metadata = try only(.embeddedMetadata)
         kernels = try KernelMetadata.parse(bytes[metadata.offset..<(metadata.offset + metadata.size)])
         for (index, connection) in connections.enumerated() {
@@ -183,6 +195,8 @@ extension AXLF.SectionKind {
         case .memoryTopology: "MEM_TOPOLOGY"
         case .connectivity: "CONNECTIVITY"
         case .ipLayout: "IP_LAYOUT"
+        case .groupTopology: "GROUP_TOPOLOGY"
+        case .groupConnectivity: "GROUP_CONNECTIVITY"
         }
     }
 }

@@ -43,6 +43,15 @@ struct XRTDeviceTests {
         }
     }
 
+    @Test func groupSectionsNumberTheMemoryGroupsWhenPresent() async throws {
+        var writer = AXLFWriter.gzip()
+        writer.sections += [.groupTopology, .groupConnectivity]
+        let device = try await noopDevice(loading: writer)
+        // Opening compares XRT's group_id (from the group sections) with the reader's.
+        let unit = try await device.openKernel("xilGzipCompBlock:{xilGzipCompBlock_3}")
+        #expect(try unit.group(forArgument: 0) == 2)
+    }
+
     @Test func buffersSyncBothWaysInTheirGroup() async throws {
         let device = try await noopDevice(loading: .gzip())
         let buffer = try await device.allocateBuffer(size: 1 << 20, group: 2)

@@ -47,6 +47,8 @@ public struct AXLFWriter {
             case .ipLayout: bodies.append((kind, ipLayout()))
             case .connectivity: bodies.append((kind, connectivity()))
             case .embeddedMetadata: bodies.append((kind, Array(metadata().utf8)))
+            case .groupTopology: bodies.append((kind, memoryTopology()))
+            case .groupConnectivity: bodies.append((kind, connectivity()))
             case .bitstream: bodies.append((kind, []))
             }
         }
