@@ -19,7 +19,7 @@ SWIFTPM_FLAGS := $(if $(SCRATCH_PATH),--scratch-path $(SCRATCH_PATH))
 BUILD_DIR := $(or $(SCRATCH_PATH),.build)
 
 # Debian packages the build and the tests need, and those only the benchmark needs.
-DEPS_PACKAGES := zlib1g-dev libisal-dev libuv1-dev pkg-config gzip python3 iproute2
+DEPS_PACKAGES := zlib1g-dev libisal-dev libuv1-dev libxrt-dev pkg-config gzip python3 iproute2
 BENCH_PACKAGES := pigz isal time
 BENCH_TRANSPORT_PACKAGES := iperf3 time
 

@@ -1,9 +1,10 @@
 // swift-tools-version: 6.0
 // The direction of dependencies, lowest first:
-//   C shims (CPlatform, CZlib, CISAL, CLibUV) -> FPGAExecution (threads) -> FPGATransport (libuv,
-//   wire protocol) and FPGADevice (device model,
-//   simulated device) -> FPGAKernels (software kernels) -> FPGADrivers (host drivers,
-//   gzip format) -> FPGACluster (Cluster, WorkerNode, jobs) -> Samples.
+//   C shims (CPlatform, CZlib, CISAL, CLibUV, CXRT) -> FPGAExecution (threads) -> FPGATransport
+//   (libuv, wire protocol) and FPGADevice (device model, simulated device, AXLF reader) ->
+//   FPGADeviceXRT (real cards through XRT; only fpga-worker and its tests need it) ->
+//   FPGAKernels (software kernels) -> FPGADrivers (host drivers, gzip format) -> FPGACluster
+//   (Cluster, WorkerNode, jobs) -> Samples.
 import PackageDescription
 
 let package = Package(
@@ -38,6 +39,14 @@ let package = Package(
 
         .target(name: "CPlatform"),
 
+        // XRT's C++ API behind a plain C API (Debian's libxrt-dev). XRT's headers include each
+        // other relative to /usr/include/xrt, which SwiftPM cannot add without a flag.
+        .target(
+            name: "CXRT",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/xrt"])],
+            linkerSettings: [.linkedLibrary("xrt_coreutil")]
+        ),
+
         // MARK: Threads and executors
         .target(name: "FPGAExecution", dependencies: ["CPlatform"]),
 
@@ -51,6 +60,8 @@ let package = Package(
 
         // MARK: Devices
         .target(name: "FPGADevice", dependencies: ["FPGAExecution"]),
+        // Real cards through XRT; only the targets that serve real cards depend on it.
+        .target(name: "FPGADeviceXRT", dependencies: ["FPGADevice", "FPGAExecution", "CXRT"]),
 
         // MARK: Kernels and drivers
         .target(name: "FPGAKernels", dependencies: ["FPGADevice", "CISAL", "CZlib"]),
@@ -88,7 +99,8 @@ let package = Package(
             name: "fpga-worker",
             dependencies: [
                 "SampleSupport",
-                "FPGAWorkerServer", "FPGACluster", "FPGATransport", "FPGAExecution", "CPlatform", "CLibUV",
+                "FPGAWorkerServer", "FPGACluster", "FPGADeviceXRT", "FPGATransport", "FPGAExecution", "CPlatform",
+                "CLibUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -114,6 +126,9 @@ let package = Package(
         .testTarget(name: "FPGADeviceTests", dependencies: ["FPGADevice", "FPGAKernels"]),
         .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "CZlib"]),
         .testTarget(name: "FPGADriversTests", dependencies: ["FPGADrivers", "FPGATestSupport"]),
+        .testTarget(
+            name: "FPGADeviceXRTTests",
+            dependencies: ["FPGADeviceXRT", "FPGADrivers", "FPGAKernels", "FPGATestSupport", "CXRT"]),
         .testTarget(name: "FPGAClusterTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
         .testTarget(name: "FPGAClusterStreamTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
         .testTarget(name: "CompressCommandTests", dependencies: ["fpga-compress", "FPGATestSupport"]),
@@ -124,5 +139,6 @@ let package = Package(
                 "CLibUV",
             ]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )

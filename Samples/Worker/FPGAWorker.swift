@@ -2,6 +2,7 @@ import ArgumentParser
 import CPlatform
 import FPGACluster
 import FPGADevice
+import FPGADeviceXRT
 import FPGAExecution
 import FPGATransport
 import FPGAWorkerServer
@@ -19,7 +20,9 @@ struct FPGAWorker: AsyncParsableCommand {
         commandName: "fpga-worker",
         abstract: "Serve this host's FPGAs (or simulated ones) to FPGACluster clients over TCP.",
         discussion: """
-            One worker node per --device. Clients authenticate with the shared token from \
+            One worker node per --device: sim for a simulated device, xrt:INDEX or xrt:BDF for \
+            a card through XRT, which loads the programs given with --xclbin NAME=PATH (gzip \
+            for compression, cnv for classification). Clients authenticate with the shared token from \
             --token-file or the FPGACLUSTER_TOKEN environment variable (HMAC-SHA256 \
             challenge-response; the token never crosses the wire). Listening on a \
             non-loopback address without a token is refused unless --insecure is given. \
@@ -27,10 +30,20 @@ struct FPGAWorker: AsyncParsableCommand {
             """)
 
     @Option(help: ArgumentHelp("Address to listen on (port 0 picks a free port).", valueName: "HOST:PORT"))
-    var listen: String
+    var listen: String?
 
-    @Option(name: .customLong("device"), help: ArgumentHelp("A device to serve: sim (repeatable).", valueName: "KIND"))
+    @Option(
+        name: .customLong("device"),
+        help: ArgumentHelp("A device to serve: sim, xrt:INDEX or xrt:BDF (repeatable).", valueName: "KIND"))
     var devices: [String] = []
+
+    @Option(
+        name: .customLong("xclbin"),
+        help: ArgumentHelp("A program for the XRT devices: gzip=PATH, cnv=PATH (repeatable).", valueName: "NAME=PATH"))
+    var xclbins: [String] = []
+
+    @Flag(name: .customLong("list-devices"), help: "Print the cards XRT finds, then exit.")
+    var listDevices = false
 
     @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the shared token.", valueName: "FILE"))
     var tokenFile: String?
@@ -75,6 +88,11 @@ struct FPGAWorker: AsyncParsableCommand {
     }
 
     private func serve() async throws {
+        if listDevices {
+            try printDevices()
+            return
+        }
+        guard let listen else { throw ValidationError("--listen HOST:PORT is required") }
         let endpoint = try Endpoint(parsing: listen)
         guard (10...60_000).contains(heartbeatMilliseconds) else {
             throw ValidationError("--heartbeat-ms must be between 10 and 60000")
@@ -101,14 +119,23 @@ struct FPGAWorker: AsyncParsableCommand {
             model = TimingModel(latency: .microseconds(50), unitsPerSecond: rate * 1e6)
         }
         let kinds = devices.isEmpty ? ["sim"] : devices
+        if !xclbins.isEmpty && !kinds.contains(where: { $0.hasPrefix("xrt:") }) {
+            throw WorkerCLIError("--xclbin programs are for XRT devices: add --device xrt:INDEX")
+        }
+        let programs = try loadPrograms()
         var nodes: [WorkerNode] = []
         for (index, kind) in kinds.enumerated() {
             switch kind {
             case "sim":
                 nodes.append(
                     WorkerNode(device: SimulatedDeviceFactory.make(index: index, timing: model), programs: .builtIn))
+            case let xrt where xrt.hasPrefix("xrt:"):
+                guard !programs.programs.isEmpty else {
+                    throw WorkerCLIError("device \(xrt) needs at least one --xclbin NAME=PATH")
+                }
+                nodes.append(WorkerNode(device: try XRTDeviceFactory.open(xrt), programs: programs))
             default:
-                throw WorkerCLIError("unknown device '\(kind)' (this build supports: sim)")
+                throw WorkerCLIError("unknown device '\(kind)' (use sim, xrt:INDEX or xrt:BDF)")
             }
         }
         LoggingSystem.bootstrap { label in
@@ -131,6 +158,52 @@ struct FPGAWorker: AsyncParsableCommand {
         let signals = InterruptSignals { Task { await server.shutdown() } }
         defer { signals.stop() }
         await server.serve()
+    }
+}
+
+extension FPGAWorker {
+    /// The --xclbin programs, each read and checked.
+    private func loadPrograms() throws -> ProgramLibrary {
+        var programs: [String: Xclbin] = [:]
+        for entry in xclbins {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex,
+                entry.index(after: equals) != entry.endIndex
+            else {
+                throw WorkerCLIError("--xclbin takes NAME=PATH (such as gzip=/opt/xclbin/gzip.xclbin), not '\(entry)'")
+            }
+            let name = String(entry[..<equals])
+            guard programs[name] == nil else { throw WorkerCLIError("--xclbin \(name) is given twice") }
+            programs[name] = try Xclbin.load(file: String(entry[entry.index(after: equals)...]), name: name)
+        }
+        return ProgramLibrary(programs)
+    }
+
+    /// Prints the cards XRT finds, or a line saying there are none.
+    private func printDevices() throws {
+        let found = try XRTDevice.list()
+        if found.isEmpty {
+            let emulation = XRTDevice.isEmulation ? " (XCL_EMULATION_MODE is set: emulated devices are not listed)" : ""
+            writeStandardOutput("no XRT devices found\(emulation)\n")
+        }
+        for device in found { writeStandardOutput("\(device)\n") }
+    }
+}
+
+/// Opens the cards a worker serves.
+enum XRTDeviceFactory {
+    /// `xrt:INDEX` or `xrt:BDF` (`xrt:0000:65:00.1`).
+    static func open(_ text: String) throws -> any Device {
+        let target = text.dropFirst("xrt:".count)
+        if let index = Int(target), index >= 0 { return try XRTDevice(index: index) }
+        let hex = "0123456789abcdefABCDEF"
+        let parts = target.split(separator: ":", omittingEmptySubsequences: false)
+        let shapeOK =
+            (parts.count == 2 || parts.count == 3) && parts.allSatisfy { !$0.isEmpty }
+            && parts.dropLast().allSatisfy { $0.allSatisfy(hex.contains) } && parts.last!.contains(".")
+        guard shapeOK else {
+            throw WorkerCLIError("bad device '\(text)': use xrt:INDEX (xrt:0) or xrt:BDF (xrt:0000:65:00.1)")
+        }
+        return try XRTDevice(bdf: String(target))
     }
 }
 

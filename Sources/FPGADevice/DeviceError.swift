@@ -36,6 +36,8 @@ public enum DeviceError: Error, Hashable, CustomStringConvertible, Sendable {
     case unknownRun
     /// The device is not usable (closed, lost, or not found).
     case unavailable(String)
+    /// The Xilinx runtime (XRT) refused an operation; the message is XRT's.
+    case runtime(operation: String, message: String)
 
     public var description: String {
         switch self {
@@ -63,6 +65,7 @@ public enum DeviceError: Error, Hashable, CustomStringConvertible, Sendable {
         case .runTimedOut(let kernel): "kernel \(kernel) did not complete in time"
         case .unknownRun: "unknown run handle"
         case .unavailable(let reason): "device unavailable: \(reason)"
+        case .runtime(let operation, let message): "XRT could not \(operation): \(message)"
         }
     }
 }

@@ -75,27 +75,7 @@ public actor SimulatedDevice: Device {
 
     public func openKernel(_ name: String) throws -> Kernel {
         guard let xclbin else { throw DeviceError.noXclbinLoaded(device: info.name) }
-        var kernelName = name
-        var instance: String?
-        if let colon = name.firstIndex(of: ":") {
-            kernelName = String(name[..<colon])
-            let rest = name[name.index(after: colon)...]
-            guard rest.hasPrefix("{"), rest.hasSuffix("}"), rest.count > 2 else {
-                throw DeviceError.kernelNotFound(name, available: xclbin.kernels.map(\.name))
-            }
-            instance = String(rest.dropFirst().dropLast())
-        }
-        guard let descriptor = xclbin.kernels.first(where: { $0.name == kernelName }) else {
-            throw DeviceError.kernelNotFound(kernelName, available: xclbin.kernels.map(\.name))
-        }
-        var selected = Array(descriptor.computeUnits.indices)
-        if let instance {
-            guard let index = descriptor.computeUnits.firstIndex(where: { $0.name == instance }) else {
-                throw DeviceError.computeUnitNotFound(kernel: kernelName, instance: instance)
-            }
-            selected = [index]
-        }
-        return Kernel(name: kernelName, descriptor: descriptor, computeUnits: selected, xclbin: xclbin.uuid)
+        return try xclbin.kernel(named: name)
     }
 
     // MARK: Buffers

@@ -14,12 +14,19 @@ public struct Xclbin: Sendable, Hashable {
     public var memoryBanks: [MemoryBank]
     /// The kernels, each with its compute units.
     public var kernels: [KernelDescriptor]
+    /// The xclbin file this description was read from, if any: a real card loads these
+    /// bytes, a ``SimulatedDevice`` only the description.
+    public var image: XclbinImage?
 
-    public init(name: String, uuid: XclbinUUID, memoryBanks: [MemoryBank], kernels: [KernelDescriptor]) {
+    public init(
+        name: String, uuid: XclbinUUID, memoryBanks: [MemoryBank], kernels: [KernelDescriptor],
+        image: XclbinImage? = nil
+    ) {
         self.name = name
         self.uuid = uuid
         self.memoryBanks = memoryBanks
         self.kernels = kernels
+        self.image = image
     }
 
     /// Checks that every connection names an existing argument and memory bank, and

@@ -88,6 +88,11 @@ public actor GzipDriver {
         }
         try await device.write(slot.checksum, Self.crcSeed)
         try await device.sync(slot.checksum, .toDevice)
+        // The kernel overwrites the size; zero it first so that a run that wrote nothing
+        // (XRT's noop shim, a misbehaving card) reads as 0 bytes, refused below, rather
+        // than as whatever the buffer held.
+        try await device.write(slot.size, [0, 0, 0, 0] as [UInt8])
+        try await device.sync(slot.size, .toDevice)
         let run = try await device.start(
             slot.kernel,
             arguments: [
@@ -106,10 +111,20 @@ public actor GzipDriver {
         let crc = try await device.withMappedBuffer(slot.checksum) {
             UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))
         }
+        // A card (or XRT's noop shim, which computes nothing) can report a size no real
+        // compression has: refuse it rather than assemble a member around garbage.
         guard compressed <= slot.output.size else {
             throw DeviceError.runFailed(
                 kernel: run.kernelName,
                 message: "reported \(compressed) compressed bytes in a \(slot.output.size)-byte buffer")
+        }
+        guard compressed > 0 || count == 0 else {
+            throw DeviceError.runFailed(
+                kernel: run.kernelName, message: "reported 0 compressed bytes for \(count) input bytes")
+        }
+        guard count > 0 || crc == 0 else {
+            throw DeviceError.runFailed(
+                kernel: run.kernelName, message: "reported CRC-32 \(crc) for empty input (it is 0)")
         }
         try await device.sync(slot.output, .fromDevice, size: compressed, offset: 0)
         return try await device.withMappedBuffer(slot.output) { host in

@@ -80,7 +80,7 @@ public enum ExternalTools {
 }
 
 /// A helper tool failed.
-public struct ToolFailure: Error, CustomStringConvertible {
+public struct ToolFailure: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
