@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // The direction of dependencies, lowest first:
-//   C shims (CPlatform, CZlib, CISAL, CLibUV) -> FPGAExecution (threads) -> FPGATransport (libuv,
+//   C shims (CPlatform, CBinaryNet, CZlib, CISAL, CLibUV) -> FPGAExecution (threads) -> FPGATransport (libuv,
 //   wire protocol) and FPGADevice (device model,
 //   simulated device) -> FPGAKernels (software kernels) -> FPGADrivers (host drivers,
 //   gzip format) -> FPGACluster (Cluster, WorkerNode, jobs) -> Samples.
@@ -37,6 +37,9 @@ let package = Package(
         ),
 
         .target(name: "CPlatform"),
+        // Bit-packed XNOR-popcount loops of the CNV-W1A1 kernel, with per-function target
+        // attributes (popcnt, AVX2, AVX-512) chosen at run time.
+        .target(name: "CBinaryNet"),
 
         // MARK: Threads and executors
         .target(name: "FPGAExecution", dependencies: ["CPlatform"]),
@@ -53,7 +56,7 @@ let package = Package(
         .target(name: "FPGADevice", dependencies: ["FPGAExecution"]),
 
         // MARK: Kernels and drivers
-        .target(name: "FPGAKernels", dependencies: ["FPGADevice", "CISAL", "CZlib"]),
+        .target(name: "FPGAKernels", dependencies: ["FPGADevice", "CBinaryNet", "CISAL", "CZlib"]),
         .target(name: "FPGADrivers", dependencies: ["FPGADevice", "FPGAKernels", "CISAL", "CZlib"]),
 
         // MARK: Cluster
