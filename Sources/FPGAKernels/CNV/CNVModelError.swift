@@ -18,6 +18,8 @@ public enum CNVModelError: Error, Hashable, CustomStringConvertible, Sendable {
     case wrongWeightCount(layer: String, bytes: Int, expected: Int)
     /// A model built in code with the wrong number of thresholds in a layer.
     case wrongThresholdCount(layer: String, count: Int, expected: Int)
+    /// One of the errors above, in a file.
+    indirect case file(String, CNVModelError)
 
     public var description: String {
         switch self {
@@ -34,6 +36,7 @@ public enum CNVModelError: Error, Hashable, CustomStringConvertible, Sendable {
             "CNV model: \(layer) has \(bytes) weight bytes, not \(expected)"
         case .wrongThresholdCount(let layer, let count, let expected):
             "CNV model: \(layer) has \(count) thresholds, not \(expected)"
+        case .file(let path, let error): "\(path): \(error)"
         }
     }
 }
