@@ -108,6 +108,15 @@ let package = Package(
             path: "Samples/TransportBench"
         ),
 
+        .executableTarget(
+            name: "fpga-cnv-bench",
+            dependencies: [
+                "SampleSupport", "FPGAKernels", "FPGAExecution",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Samples/CNVBench"
+        ),
+
         // MARK: Tests
         .target(
             name: "FPGATestSupport", dependencies: ["FPGACluster", "FPGAKernels", "FPGADevice", "CZlib"],
