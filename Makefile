@@ -5,6 +5,7 @@
 #   make test-stream  run the 1 GiB stream test
 #   make bench        compare fpga-compress with gzip, pigz and igzip on a 1 GiB input
 #   make bench-transport  measure remote workers on loopback against iperf3 and a local run
+#   make bench-cnv    the CNV-W1A1 engine's images/s on 1 and 2 threads, every kernel variant
 #   make docs         build the DocC site into DocsSite/.build/site
 #   make format       format the Swift sources in place
 #   make lint         check the Swift sources against .swift-format
@@ -33,7 +34,8 @@ DEMO_SIZE := 268435456
 
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests Samples
 
-.PHONY: all deps deps-bench deps-bench-transport build demo test test-stream bench bench-transport docs format lint \
+.PHONY: all deps deps-bench deps-bench-transport build demo test test-stream bench bench-transport bench-cnv docs \
+	format lint \
 	clean-demo
 
 all: build
@@ -99,6 +101,12 @@ bench: deps-bench build
 # FPGA_COMPRESS or FPGA_TRANSPORT_BENCH name binaries) and runs Scripts/bench-transport.sh.
 bench-transport: deps-bench-transport
 	SWIFT=$(SWIFT) SCRATCH_PATH=$(SCRATCH_PATH) Scripts/bench-transport.sh
+
+# A random model over 4096 random images (CNV_IMAGES to change); prints figures, never fails on speed.
+CNV_IMAGES ?= 4096
+bench-cnv: deps
+	$(SWIFT) build -c release --product fpga-cnv-bench $(SWIFTPM_FLAGS)
+	$(BUILD_DIR)/release/fpga-cnv-bench --kernel all --threads 1,2 --images $(CNV_IMAGES)
 
 docs: deps
 	DocsSite/build.sh

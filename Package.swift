@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 // The direction of dependencies, lowest first:
-//   C shims (CPlatform, CZlib, CISAL, CLibUV, CXRT) -> FPGAExecution (threads) -> FPGATransport
-//   (libuv, wire protocol) and FPGADevice (device model, simulated device, AXLF reader) ->
+//   C shims (CPlatform, CBinaryNet, CZlib, CISAL, CLibUV, CXRT) -> FPGAExecution (threads) ->
+//   FPGATransport (libuv, wire protocol) and FPGADevice (device model, simulated device, AXLF reader) ->
 //   FPGADeviceXRT (real cards through XRT; only fpga-worker and its tests need it) ->
 //   FPGAKernels (software kernels) -> FPGADrivers (host drivers, gzip format) -> FPGACluster
 //   (Cluster, WorkerNode, jobs) -> Samples.
@@ -38,6 +38,9 @@ let package = Package(
         ),
 
         .target(name: "CPlatform"),
+        // Bit-packed XNOR-popcount loops of the CNV-W1A1 kernel, with per-function target
+        // attributes (popcnt, AVX2, AVX-512) chosen at run time.
+        .target(name: "CBinaryNet"),
 
         // XRT's C++ API behind a plain C API (Debian's libxrt-dev). XRT's headers include each
         // other relative to /usr/include/xrt, which SwiftPM cannot add without a flag.
@@ -64,7 +67,7 @@ let package = Package(
         .target(name: "FPGADeviceXRT", dependencies: ["FPGADevice", "FPGAExecution", "CXRT"]),
 
         // MARK: Kernels and drivers
-        .target(name: "FPGAKernels", dependencies: ["FPGADevice", "CISAL", "CZlib"]),
+        .target(name: "FPGAKernels", dependencies: ["FPGADevice", "CBinaryNet", "CISAL", "CZlib"]),
         .target(name: "FPGADrivers", dependencies: ["FPGADevice", "FPGAKernels", "CISAL", "CZlib"]),
 
         // MARK: Cluster
@@ -115,6 +118,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Samples/TransportBench"
+        ),
+
+        .executableTarget(
+            name: "fpga-cnv-bench",
+            dependencies: [
+                "SampleSupport", "FPGAKernels", "FPGAExecution",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Samples/CNVBench"
         ),
 
         // MARK: Tests
