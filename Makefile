@@ -5,6 +5,8 @@
 #   make test-stream  run the 1 GiB stream test
 #   make bench        compare fpga-compress with gzip, pigz and igzip on a 1 GiB input
 #   make bench-transport  measure remote workers on loopback against iperf3 and a local run
+#   make brevitas-parity  check the Brevitas converter against Brevitas (a CPU torch in .build/brevitas-venv)
+#   make bench-brevitas   Brevitas CNV-W1A1 images/s at batch 1, 32 and 256 on 2 threads
 #   make docs         build the DocC site into DocsSite/.build/site
 #   make format       format the Swift sources in place
 #   make lint         check the Swift sources against .swift-format
@@ -34,7 +36,7 @@ DEMO_SIZE := 268435456
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests Samples
 
 .PHONY: all deps deps-bench deps-bench-transport build demo test test-stream bench bench-transport docs format lint \
-	clean-demo
+	clean-demo brevitas-parity bench-brevitas
 
 all: build
 
@@ -99,6 +101,19 @@ bench: deps-bench build
 # FPGA_COMPRESS or FPGA_TRANSPORT_BENCH name binaries) and runs Scripts/bench-transport.sh.
 bench-transport: deps-bench-transport
 	SWIFT=$(SWIFT) SCRATCH_PATH=$(SCRATCH_PATH) Scripts/bench-transport.sh
+
+# Both create or reuse the virtual environment of Scripts/brevitas-venv.sh; where torch or Brevitas
+# cannot be installed they print "skipped: ..." and succeed without measuring or comparing anything.
+BREVITAS_VENV ?= .build/brevitas-venv
+
+brevitas-parity: deps
+	BREVITAS_VENV=$(BREVITAS_VENV) Scripts/brevitas-parity.sh
+
+bench-brevitas: deps
+	@status=0; Scripts/brevitas-venv.sh $(BREVITAS_VENV) || status=$$?; \
+	if [ $$status -eq 3 ]; then echo "bench-brevitas: skipped"; \
+	elif [ $$status -ne 0 ]; then exit $$status; \
+	else $(BREVITAS_VENV)/bin/python Scripts/bench-brevitas.py; fi
 
 docs: deps
 	DocsSite/build.sh
