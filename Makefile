@@ -6,6 +6,8 @@
 #   make bench        compare fpga-compress with gzip, pigz and igzip on a 1 GiB input
 #   make bench-transport  measure remote workers on loopback against iperf3 and a local run
 #   make bench-cnv    the CNV-W1A1 engine's images/s on 1 and 2 threads, every kernel variant
+#   make brevitas-parity  check the Brevitas converter against Brevitas (a CPU torch in .build/brevitas-venv)
+#   make bench-brevitas   Brevitas CNV-W1A1 images/s at batch 1, 32 and 256 on 2 threads
 #   make docs         build the DocC site into DocsSite/.build/site
 #   make format       format the Swift sources in place
 #   make lint         check the Swift sources against .swift-format
@@ -35,8 +37,7 @@ DEMO_SIZE := 268435456
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests Samples
 
 .PHONY: all deps deps-bench deps-bench-transport build demo test test-stream bench bench-transport bench-cnv docs \
-	format lint \
-	clean-demo
+	format lint clean-demo brevitas-parity bench-brevitas
 
 all: build
 
@@ -107,6 +108,19 @@ CNV_IMAGES ?= 4096
 bench-cnv: deps
 	$(SWIFT) build -c release --product fpga-cnv-bench $(SWIFTPM_FLAGS)
 	$(BUILD_DIR)/release/fpga-cnv-bench --kernel all --threads 1,2 --images $(CNV_IMAGES)
+
+# Both create or reuse the virtual environment of Scripts/brevitas-venv.sh; where torch or Brevitas
+# cannot be installed they print "skipped: ..." and succeed without measuring or comparing anything.
+BREVITAS_VENV ?= .build/brevitas-venv
+
+brevitas-parity: deps
+	BREVITAS_VENV=$(BREVITAS_VENV) Scripts/brevitas-parity.sh
+
+bench-brevitas: deps
+	@status=0; Scripts/brevitas-venv.sh $(BREVITAS_VENV) || status=$$?; \
+	if [ $$status -eq 3 ]; then echo "bench-brevitas: skipped"; \
+	elif [ $$status -ne 0 ]; then exit $$status; \
+	else $(BREVITAS_VENV)/bin/python Scripts/bench-brevitas.py; fi
 
 docs: deps
 	DocsSite/build.sh
