@@ -193,6 +193,49 @@ struct TCPConnectionTests {
         }
     }
 
+    /// Before the handshake a frame may carry at most `maxBodyLengthBeforeHandshake`
+    /// bytes; a larger one is a protocol violation answered with `frameTooLarge`. After
+    /// `markHandshakeComplete()` the full limit applies.
+    @Test func framesBeforeTheHandshakeAreSmall() async throws {
+        let limits = ConnectionLimits(maxBodyLengthBeforeHandshake: 4096)
+        let pair = try await ConnectedPair.make(limits: limits, handshakeComplete: false)
+        defer { pair.close() }
+        let small = [UInt8](repeating: 7, count: 1024)
+        try await pair.client.send(.run(id: 1, echoRequest, payload: small[...]))
+        let first = try await withDeadline(.seconds(10), "a small frame") { try await pair.server.receive() }
+        #expect(first.header.requestID == 1)
+
+        pair.server.markHandshakeComplete()
+        let large = [UInt8](repeating: 9, count: 1 << 20)
+        try await pair.client.send(.run(id: 2, echoRequest, payload: large[...]))
+        let second = try await withDeadline(.seconds(10), "a large frame after the handshake") {
+            try await pair.server.receive()
+        }
+        #expect(second.header.requestID == 2)
+        #expect(second.body.count > large.count)
+    }
+
+    @Test func aLargeFrameBeforeTheHandshakeIsRejected() async throws {
+        let limits = ConnectionLimits(maxBodyLengthBeforeHandshake: 4096)
+        let pair = try await ConnectedPair.make(limits: limits, handshakeComplete: false)
+        defer { pair.close() }
+        let large = [UInt8](repeating: 9, count: 8192)
+        try await pair.client.send(.run(id: 1, echoRequest, payload: large[...]))
+        let error = await #expect(throws: TransportError.self) {
+            _ = try await withDeadline(.seconds(10), "the receiver's verdict") { try await pair.server.receive() }
+        }
+        guard case .protocolViolation = error else {
+            Issue.record("expected protocolViolation, got \(String(describing: error))")
+            return
+        }
+        let answer = try await withDeadline(.seconds(10), "the ERROR frame") { try await pair.client.receive() }
+        guard case .error(let message) = try answer.decodeMessage() else {
+            Issue.record("expected ERROR, got \(answer.header.type)")
+            return
+        }
+        #expect(message.code == .frameTooLarge)
+    }
+
     // MARK: Backpressure
 
     /// A receiver that never calls `receive()` stops the sender: the connection buffers at
@@ -255,13 +298,21 @@ private struct ConnectedPair: Sendable {
     let client: TCPConnection
     let server: TCPConnection
 
-    static func make(limits: ConnectionLimits = .default) async throws -> ConnectedPair {
+    /// Both ends are marked as past the handshake (full frame limit) unless `handshakeComplete`
+    /// is false.
+    static func make(limits: ConnectionLimits = .default, handshakeComplete: Bool = true) async throws
+        -> ConnectedPair
+    {
         let listener = try await TCPListener.listen(on: Endpoint(host: "127.0.0.1", port: 0), limits: limits)
         #expect(listener.endpoint.port != 0)
         let client = try await TCPConnection.connect(to: listener.endpoint, limits: limits, timeout: .seconds(5))
         let server = try await withDeadline(.seconds(10), "accepting") { () async throws -> TCPConnection in
             for await connection in listener.connections { return connection }
             throw TransportError.closed("listener ended")
+        }
+        if handshakeComplete {
+            client.markHandshakeComplete()
+            server.markHandshakeComplete()
         }
         return ConnectedPair(listener: listener, client: client, server: server)
     }

@@ -43,6 +43,7 @@ final class ConnectionCore: @unchecked Sendable {
         var closeReason: TransportError?
         var readPaused = false
         var lastFrame = ContinuousClock.now
+        var handshakeComplete = false
     }
     private let shared = Mutex(Shared())
 
@@ -53,6 +54,9 @@ final class ConnectionCore: @unchecked Sendable {
     }
 
     var isClosed: Bool { shared.withLock { $0.closeReason != nil } }
+
+    /// Raises the frame limit from the pre-handshake one to the full one.
+    func markHandshakeComplete() { shared.withLock { $0.handshakeComplete = true } }
     var lastFrameReceived: ContinuousClock.Instant { shared.withLock { $0.lastFrame } }
 
     // MARK: Starting
@@ -136,7 +140,15 @@ final class ConnectionCore: @unchecked Sendable {
             return
         }
         if status < 0 {
-            closeOnLoop(.closed(String(cString: uv_strerror(status))))
+            // libuv reports a socket error (a reset, say) as UV_EBADF. Frames that arrived
+            // before it, such as the peer's ERROR explaining why it closed, are still
+            // readable: deliver them first, then close with the socket's own error.
+            readAvailable()
+            guard !loopClosed else { return }
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length)
+            closeOnLoop(.closed(error != 0 ? String(cString: strerror(error)) : String(cString: uv_strerror(status))))
             return
         }
         if events & Int32(UV_WRITABLE.rawValue) != 0 { flushWrites() }
@@ -198,7 +210,8 @@ final class ConnectionCore: @unchecked Sendable {
     private func headerComplete() {
         let decoded: FrameHeader
         do {
-            decoded = try header.withUnsafeBytes { try FrameHeader.decode($0, limits: limits.wire) }
+            let wire = limits.wireLimits(handshakeComplete: shared.withLock { $0.handshakeComplete })
+            decoded = try header.withUnsafeBytes { try FrameHeader.decode($0, limits: wire) }
         } catch {
             let reason = String(describing: error)
             closeOnLoop(
@@ -406,6 +419,7 @@ final class ConnectionCore: @unchecked Sendable {
                 if writing[index].write(to: descriptor) <= 0 { break flushing }
             }
         }
+        if farewell != nil { lingerForFarewell() }
         loopClosed = true
         writing = []
         if let waiter = connectWaiter {
@@ -435,6 +449,26 @@ final class ConnectionCore: @unchecked Sendable {
         let failure = shared.withLock { $0.closeReason! }
         for receiver in receivers { receiver.resume(throwing: failure) }
         for sender in senders { sender.resume(throwing: failure) }
+    }
+
+    /// Loop thread: after a farewell (an ERROR saying why we close), sends FIN and discards
+    /// input already received. Closing a socket with unread input makes the kernel send a
+    /// reset instead of FIN, and a reset can overtake the farewell on its way to the peer.
+    /// At most 4 MiB is discarded; past that, the peer gets its reset.
+    private func lingerForFarewell() {
+        shutdown(descriptor, Int32(SHUT_WR))
+        var discarded = 0
+        var scratch = [UInt8](repeating: 0, count: 64 << 10)
+        while discarded < 4 << 20 {
+            let got = scratch.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if got > 0 {
+                discarded += got
+            } else if got < 0 && errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
     }
 
     private func takeOutboxWithoutFlush() {

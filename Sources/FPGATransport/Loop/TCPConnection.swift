@@ -83,6 +83,12 @@ public final class TCPConnection: Sendable {
     /// Whether the connection is closed.
     public var isClosed: Bool { core.isClosed }
 
+    /// Accepts frames up to the full ``ConnectionLimits/wire`` limit from now on; until
+    /// then, bodies over ``ConnectionLimits/maxBodyLengthBeforeHandshake`` close the
+    /// connection. ``Handshake`` calls it once the peer has proved it knows the token (the
+    /// worker, just before its WELCOME) or has welcomed us (the client).
+    public func markHandshakeComplete() { core.markHandshakeComplete() }
+
     /// When the last complete frame arrived.
     public var lastFrameReceived: ContinuousClock.Instant { core.lastFrameReceived }
 }

@@ -41,7 +41,9 @@ public enum Handshake {
             }
             try await connection.send(.auth(Auth(clientProof: proof)))
             switch try await connection.receive().decodeMessage() {
-            case .welcome(let welcome): return welcome
+            case .welcome(let welcome):
+                connection.markHandshakeComplete()
+                return welcome
             case .error(let error): throw WireError.remote(code: error.code, message: error.message)
             case let other: throw WireError.unexpectedMessage(other.type)
             }
@@ -85,6 +87,8 @@ public enum Handshake {
                         throw WireError.authenticationFailed("wrong token")
                     }
                 }
+                // The client may send RUN frames as soon as it has the WELCOME.
+                connection.markHandshakeComplete()
                 try await connection.send(.welcome(welcome))
             }
         } catch {
