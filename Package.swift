@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(name: "FPGAExecutionTests", dependencies: ["FPGAExecution"]),
         .testTarget(name: "FPGATransportTests", dependencies: ["FPGATransport", "CLibUV"]),
         .testTarget(name: "FPGADeviceTests", dependencies: ["FPGADevice", "FPGAKernels"]),
-        .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "CZlib"]),
+        .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "FPGAExecution", "CZlib"]),
         .testTarget(name: "FPGADriversTests", dependencies: ["FPGADrivers", "FPGATestSupport"]),
         .testTarget(
             name: "FPGADeviceXRTTests",
