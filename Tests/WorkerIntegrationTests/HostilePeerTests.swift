@@ -212,6 +212,31 @@ struct HostilePeerTests {
         try await expectServed(by: worker)
     }
 
+    // MARK: Out of descriptors
+
+    /// A worker out of file descriptors accepts each waiting connection and closes it at
+    /// once (a descriptor kept in reserve makes room), rather than leaving it queued while
+    /// its listening socket stays readable and `accept` fails in a loop. The refused
+    /// connections end without a frame, where an accepted one would get the handshake's
+    /// timeout ERROR; with descriptors free again the worker serves as before.
+    @Test func runningOutOfDescriptorsClosesTheExtraConnections() async throws {
+        let worker = try startWorker(["--handshake-timeout-ms", "5000"])
+        defer { worker.stop() }
+        let pid = worker.process.processIdentifier
+        let port = try workerPort(worker)
+        try limitDescriptors(of: pid, to: try openDescriptors(of: pid) + 2)
+        let verdicts = try await onThread {
+            let peers = try (0..<8).map { _ in try RawPeer(port: port) }
+            defer { for peer in peers { peer.close() } }
+            return peers.map { $0.readUntilClosed(deadline: .now + .seconds(3)) }
+        }
+        let refused = verdicts.filter { $0.closed && $0.frames.isEmpty }.count
+        #expect(refused >= 5, "\(verdicts)")
+        #expect(worker.process.isRunning)
+        try limitDescriptors(of: pid, to: 1024)
+        try await expectServed(by: worker)
+    }
+
     // MARK: Mutated HELLOs
 
     /// 200 connections, each sending a valid HELLO mutated at random (seeded): each must be
@@ -658,4 +683,16 @@ func mutated(_ bytes: [UInt8], using random: inout SplitMix) -> [UInt8] {
         }
     }
     return bytes
+}
+
+/// Sets the worker process's soft descriptor limit to `limit` (at most its hard limit), with
+/// util-linux's `prlimit` (Swift does not import the `prlimit` function).
+func limitDescriptors(of pid: Int32, to limit: Int) throws {
+    let result = try ExternalTools.run(["prlimit", "--pid", "\(pid)", "--nofile=\(limit):"])
+    guard result.status == 0 else { throw ToolFailure("prlimit: \(result.error)") }
+}
+
+/// How many descriptors the process has open.
+func openDescriptors(of pid: Int32) throws -> Int {
+    try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
 }

@@ -51,7 +51,7 @@ public final class TCPListener: Sendable {
     public func close() { core.close() }
 }
 
-/// `@unchecked Sendable`: `poll` and `closed` are only touched on the loop thread; the
+/// `@unchecked Sendable`: `poll`, `closed` and `spare` are only touched on the loop thread; the
 /// rest is immutable or thread-safe (`AsyncStream.Continuation`).
 private final class ListenerCore: @unchecked Sendable {
     let descriptor: Int32
@@ -60,6 +60,13 @@ private final class ListenerCore: @unchecked Sendable {
     let output: AsyncStream<TCPConnection>.Continuation
     private var poll: UnsafeMutablePointer<uv_poll_t>?
     private var closed = false
+    /// A descriptor held in reserve: when the process runs out of descriptors, closing it
+    /// makes room to accept a waiting connection and close it at once. Without that the
+    /// connection would stay queued, the socket would stay readable, and the loop would
+    /// spin on `accept` failing with EMFILE.
+    private var spare: Int32 = ListenerCore.openSpare()
+
+    private static func openSpare() -> Int32 { open("/dev/null", O_RDONLY | O_CLOEXEC) }
 
     init(descriptor: Int32, loop: EventLoop, limits: ConnectionLimits, output: AsyncStream<TCPConnection>.Continuation)
     {
@@ -94,8 +101,16 @@ private final class ListenerCore: @unchecked Sendable {
                 }
             }
             if client < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return  // EAGAIN, or out of descriptors: try again on the next event
+                let code = errno
+                if code == EINTR || code == ECONNABORTED { continue }
+                if (code == EMFILE || code == ENFILE) && spare >= 0 {
+                    Glibc.close(spare)
+                    let refused = accept(descriptor, nil, nil)
+                    if refused >= 0 { Glibc.close(refused) }
+                    spare = Self.openSpare()
+                    if refused >= 0 { continue }
+                }
+                return  // EAGAIN, or out of descriptors with no spare: try again on the next event
             }
             _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
@@ -128,6 +143,10 @@ private final class ListenerCore: @unchecked Sendable {
             guard !self.closed else { return }
             self.closed = true
             self.output.finish()
+            if self.spare >= 0 {
+                Glibc.close(self.spare)
+                self.spare = -1
+            }
             if let poll = self.poll {
                 uv_poll_stop(poll)
                 uv_close(UnsafeMutableRawPointer(poll).assumingMemoryBound(to: uv_handle_t.self)) { handle in
