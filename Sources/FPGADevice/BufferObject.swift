@@ -31,3 +31,16 @@ public enum KernelArgument: Sendable, Hashable {
     public static func scalar(_ value: UInt32) -> KernelArgument { .scalar(UInt64(value)) }
     public static func scalar(_ value: Bool) -> KernelArgument { .scalar(UInt64(value ? 1 : 0)) }
 }
+
+extension BufferObject {
+    /// The bytes a sync of `size` bytes (`nil`: to the end) from `offset` covers, as XRT's
+    /// `bo::sync` takes them; throws ``DeviceError/bufferRange(offset:size:bufferSize:)``
+    /// when they are not inside the buffer.
+    public func syncRange(size: Int?, offset: Int) throws(DeviceError) -> Range<Int> {
+        let count = size ?? (self.size - offset)
+        guard offset >= 0, count >= 0, count <= self.size - offset else {
+            throw .bufferRange(offset: offset, size: count, bufferSize: self.size)
+        }
+        return offset..<(offset + count)
+    }
+}

@@ -109,13 +109,10 @@ public actor SimulatedDevice: Device {
 
     public func sync(_ buffer: BufferObject, _ direction: SyncDirection, size: Int?, offset: Int) throws {
         let storage = try lookUp(buffer)
-        let count = size ?? (buffer.size - offset)
-        guard offset >= 0, count >= 0, count <= buffer.size - offset else {
-            throw DeviceError.bufferRange(offset: offset, size: count, bufferSize: buffer.size)
-        }
+        let range = try buffer.syncRange(size: size, offset: offset)
         guard storage.runsUsing.load(ordering: .acquiring) == 0 else { throw DeviceError.bufferBusy }
-        let host = UnsafeMutableRawBufferPointer(rebasing: storage.host[offset..<(offset + count)])
-        let device = UnsafeMutableRawBufferPointer(rebasing: storage.device[offset..<(offset + count)])
+        let host = UnsafeMutableRawBufferPointer(rebasing: storage.host[range])
+        let device = UnsafeMutableRawBufferPointer(rebasing: storage.device[range])
         switch direction {
         case .toDevice: device.copyMemory(from: UnsafeRawBufferPointer(host))
         case .fromDevice: host.copyMemory(from: UnsafeRawBufferPointer(device))

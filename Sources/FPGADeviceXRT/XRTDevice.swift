@@ -184,10 +184,8 @@ public actor XRTDevice: Device {
 
     public func sync(_ buffer: BufferObject, _ direction: SyncDirection, size: Int?, offset: Int) throws {
         let storage = try lookUp(buffer)
-        let count = size ?? (buffer.size - offset)
-        guard offset >= 0, count >= 0, count <= buffer.size - offset else {
-            throw DeviceError.bufferRange(offset: offset, size: count, bufferSize: buffer.size)
-        }
+        let range = try buffer.syncRange(size: size, offset: offset)
+        let count = range.count
         guard storage.runsUsing == 0 else { throw DeviceError.bufferBusy }
         guard count > 0 else { return }
         try check(

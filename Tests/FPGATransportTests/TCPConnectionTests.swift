@@ -168,22 +168,7 @@ struct TCPConnectionTests {
         let pair = try await ConnectedPair.make(limits: limits)
         defer { pair.close() }
         try await pair.client.send(OutgoingFrame(head: bad.bytes, payload: []))
-
-        let error = await #expect(throws: TransportError.self) {
-            _ = try await withDeadline(.seconds(10), "the receiver's verdict") { try await pair.server.receive() }
-        }
-        guard case .protocolViolation = error else {
-            Issue.record("expected protocolViolation, got \(String(describing: error))")
-            return
-        }
-
-        let answer = try await withDeadline(.seconds(10), "the ERROR frame") { try await pair.client.receive() }
-        #expect(answer.header.type == .error)
-        if case .error(let message) = try answer.decodeMessage() {
-            #expect(message.code == bad.code, "ERROR says \(message.code): \(message.message)")
-        } else {
-            Issue.record("expected ERROR, got \(answer.header.type)")
-        }
+        try await expectRejected(by: pair, code: bad.code)
         let end = await #expect(throws: TransportError.self) {
             _ = try await withDeadline(.seconds(10), "the end of the connection") { try await pair.client.receive() }
         }
@@ -221,19 +206,7 @@ struct TCPConnectionTests {
         defer { pair.close() }
         let large = [UInt8](repeating: 9, count: 8192)
         try await pair.client.send(.run(id: 1, echoRequest, payload: large[...]))
-        let error = await #expect(throws: TransportError.self) {
-            _ = try await withDeadline(.seconds(10), "the receiver's verdict") { try await pair.server.receive() }
-        }
-        guard case .protocolViolation = error else {
-            Issue.record("expected protocolViolation, got \(String(describing: error))")
-            return
-        }
-        let answer = try await withDeadline(.seconds(10), "the ERROR frame") { try await pair.client.receive() }
-        guard case .error(let message) = try answer.decodeMessage() else {
-            Issue.record("expected ERROR, got \(answer.header.type)")
-            return
-        }
-        #expect(message.code == .frameTooLarge)
+        try await expectRejected(by: pair, code: .frameTooLarge)
     }
 
     // MARK: Backpressure
@@ -291,6 +264,26 @@ struct TCPConnectionTests {
 // MARK: - Helpers
 
 private let echoRequest = RunRequest(deviceIndex: 0, jobKind: "echo", parameters: [])
+
+/// The server end's `receive()` fails with `protocolViolation`, and the client end gets an
+/// ERROR frame with `code`.
+private func expectRejected(
+    by pair: ConnectedPair, code: WireErrorCode, sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    let error = await #expect(throws: TransportError.self, sourceLocation: sourceLocation) {
+        _ = try await withDeadline(.seconds(10), "the receiver's verdict") { try await pair.server.receive() }
+    }
+    guard case .protocolViolation = error else {
+        Issue.record("expected protocolViolation, got \(String(describing: error))", sourceLocation: sourceLocation)
+        return
+    }
+    let answer = try await withDeadline(.seconds(10), "the ERROR frame") { try await pair.client.receive() }
+    guard case .error(let message) = try answer.decodeMessage() else {
+        Issue.record("expected ERROR, got \(answer.header.type)", sourceLocation: sourceLocation)
+        return
+    }
+    #expect(message.code == code, "ERROR says \(message.code): \(message.message)", sourceLocation: sourceLocation)
+}
 
 /// A listener and both ends of one connection to it.
 private struct ConnectedPair: Sendable {
