@@ -77,6 +77,8 @@ let package = Package(
                 "FPGADrivers", "FPGAKernels", "FPGADevice", "FPGATransport", "FPGAExecution", "CPlatform",
                 // FPGATransport's types hold libuv handles; their layout needs its headers.
                 "CLibUV",
+                // SHA-256 of model files, their identity (already in the graph through FPGATransport).
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
         .target(
