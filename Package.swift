@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "FPGACluster", targets: ["FPGACluster"]),
         .executable(name: "fpga-compress", targets: ["fpga-compress"]),
         .executable(name: "fpga-worker", targets: ["fpga-worker"]),
+        .executable(name: "fpga-classify", targets: ["fpga-classify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -101,10 +102,23 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "fpga-classify",
+            dependencies: [
+                "SampleSupport",
+                "FPGACluster", "FPGAKernels", "FPGATransport", "FPGAExecution",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Samples/Classify",
+            // The Brevitas converter is Python, run on its own.
+            exclude: ["brevitas_export.py"]
+        ),
+
+        .executableTarget(
             name: "fpga-worker",
             dependencies: [
                 "SampleSupport",
-                "FPGAWorkerServer", "FPGACluster", "FPGADeviceXRT", "FPGATransport", "FPGAExecution", "CPlatform",
+                "FPGAWorkerServer", "FPGACluster", "FPGADeviceXRT", "FPGAKernels", "FPGATransport", "FPGAExecution",
+                "CPlatform",
                 "CLibUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
