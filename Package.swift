@@ -161,10 +161,13 @@ let package = Package(
         .testTarget(name: "FPGAClusterStreamTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
         .testTarget(name: "CompressCommandTests", dependencies: ["fpga-compress", "FPGATestSupport"]),
         .testTarget(
+            name: "ClassifyCommandTests",
+            dependencies: ["fpga-classify", "fpga-worker", "FPGACluster", "FPGAKernels", "FPGATestSupport"]),
+        .testTarget(
             name: "WorkerIntegrationTests",
             dependencies: [
-                "fpga-worker", "fpga-compress", "FPGACluster", "FPGADrivers", "FPGATransport", "FPGATestSupport",
-                "CLibUV",
+                "fpga-worker", "fpga-compress", "FPGACluster", "FPGADevice", "FPGADrivers", "FPGAKernels",
+                "FPGATransport", "FPGATestSupport", "CLibUV",
             ]),
     ],
     swiftLanguageModes: [.v6],
