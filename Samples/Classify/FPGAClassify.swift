@@ -151,7 +151,8 @@ struct FPGAClassify: AsyncParsableCommand {
         let seconds =
             Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) * 1e-18
         var text = "\(input == "-" ? "stdin" : input): \(report.images) images, "
-        text += "\(ByteCount.fixed(report.imagesPerSecond, digits: 1)) images/s, \(ByteCount.fixed(seconds, digits: 3)) s"
+        text +=
+            "\(ByteCount.fixed(report.imagesPerSecond, digits: 1)) images/s, \(ByteCount.fixed(seconds, digits: 3)) s"
         if let accuracy = report.accuracy, let correct = report.correct {
             text += "; accuracy \(ByteCount.fixed(accuracy * 100, digits: 2))% (\(correct)/\(report.images))"
         }

@@ -55,7 +55,8 @@ extension Array where Element == any Device {
         let engine = try CNVEngine(model: model)
         return (0..<count).map {
             SimulatedDevice(
-                name: "sim\($0)", kernels: ProgramLibrary.builtInKernels + ProgramLibrary.classifierKernels(engine: engine),
+                name: "sim\($0)",
+                kernels: ProgramLibrary.builtInKernels + ProgramLibrary.classifierKernels(engine: engine),
                 timing: timing)
         }
     }
@@ -65,7 +66,8 @@ extension Cluster {
     /// A cluster of `count` simulated devices that compress and classify with `model`
     /// (see ``Swift/Array/simulated(count:model:timing:)``).
     public init(
-        simulated count: Int, model: CNVModel, timing: TimingModel? = nil, configuration: Configuration = Configuration()
+        simulated count: Int, model: CNVModel, timing: TimingModel? = nil,
+        configuration: Configuration = Configuration()
     ) throws {
         try self.init(
             devices: .simulated(count: count, model: model, timing: timing), programs: .builtIn(classifying: model),

@@ -99,7 +99,9 @@ struct ClassifyTests {
             _ = try await cluster.classify(Self.pixels)
         }
         // Naming one model is then a mismatch on the node that has the other.
-        await #expect(throws: ClassificationError.self) { _ = try await cluster.classify(Self.pixels, model: Self.model) }
+        await #expect(throws: ClassificationError.self) {
+            _ = try await cluster.classify(Self.pixels, model: Self.model)
+        }
     }
 
     @Test func aDeviceRefusesAnotherModelsProgram() async throws {

@@ -101,7 +101,8 @@ struct RemoteClassifyTests {
                 worker.stop()
                 Issue.record("fpga-worker started with \(name)")
             } catch let failure as ToolFailure {
-                let text = failure.description.replacingOccurrences(of: "fpga-worker exited before listening: ", with: "")
+                let text = failure.description.replacingOccurrences(
+                    of: "fpga-worker exited before listening: ", with: "")
                 #expect(text.split(separator: "\n").count == 1, "\(text)")
                 #expect(text.hasPrefix("fpga-worker: ") && text.contains(message), "\(text)")
             }
