@@ -11,8 +11,9 @@ extension ProgramLibrary {
     /// instead of classifying with the wrong weights. The compute units keep FINN's names,
     /// `idma0` and `odma0`, which is how `FINNDriver` finds them.
     public static func classifierXclbin(for model: CNVModel) -> Xclbin {
-        var xclbin = Xclbin.finnClassifier(name: model.programName)
-        let suffix = "_" + model.identity
+        let identity = model.identity  // a SHA-256 of the model file: once
+        var xclbin = Xclbin.finnClassifier(name: CNVModel.classifierProgramPrefix + identity)
+        let suffix = "_" + identity
         for index in xclbin.kernels.indices { xclbin.kernels[index].name += suffix }
         return xclbin
     }
@@ -27,7 +28,8 @@ extension ProgramLibrary {
     /// This library plus the classifier program of `model`.
     public func addingClassifier(for model: CNVModel) -> ProgramLibrary {
         var library = self
-        library.programs[model.programName] = Self.classifierXclbin(for: model)
+        let xclbin = Self.classifierXclbin(for: model)
+        library.programs[xclbin.name] = xclbin
         return library
     }
 
@@ -52,6 +54,8 @@ extension Array where Element == any Device {
     ///
     /// The devices share one ``FPGAKernels/CNVEngine`` (it is immutable); each has its own dataflow.
     public static func simulated(count: Int, model: CNVModel, timing: TimingModel? = nil) throws -> [any Device] {
+        // Repacking the model takes milliseconds: not for a cluster of remote workers only.
+        guard count > 0 else { return [] }
         let engine = try CNVEngine(model: model)
         return (0..<count).map {
             SimulatedDevice(
