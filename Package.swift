@@ -162,7 +162,9 @@ let package = Package(
         .testTarget(name: "CompressCommandTests", dependencies: ["fpga-compress", "FPGATestSupport"]),
         .testTarget(
             name: "ClassifyCommandTests",
-            dependencies: ["fpga-classify", "fpga-worker", "FPGACluster", "FPGAKernels", "FPGATestSupport"]),
+            dependencies: [
+                "fpga-classify", "fpga-worker", "FPGACluster", "FPGAExecution", "FPGAKernels", "FPGATestSupport",
+            ]),
         .testTarget(
             name: "WorkerIntegrationTests",
             dependencies: [

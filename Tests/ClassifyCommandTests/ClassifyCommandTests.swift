@@ -1,4 +1,5 @@
 import FPGACluster
+import FPGAExecution
 import FPGAKernels
 import FPGATestSupport
 import Foundation
@@ -13,8 +14,11 @@ struct ClassifyCommandTests {
     static let engine = try! CNVEngine(model: model)
     static let expected = try! engine.classify(pixels)
 
-    func run(_ arguments: [String]) throws -> (status: Int32, output: [UInt8], error: String) {
-        try ExternalTools.run([Self.executable] + arguments)
+    /// Runs the tool and waits for it on a thread of its own, not on the cooperative pool.
+    static let waiter = BlockingThreadPool(name: "classify-cli", threads: 1)
+
+    func run(_ arguments: [String]) async throws -> (status: Int32, output: [UInt8], error: String) {
+        try await Self.waiter.run { try ExternalTools.run([Self.executable] + arguments) }
     }
 
     /// A folder with the model and the images raw (`images.raw`) and as CIFAR-10
@@ -31,11 +35,11 @@ struct ClassifyCommandTests {
 
     func lines(_ classes: [UInt8]) -> [UInt8] { Array(classes.map { "\($0)\n" }.joined().utf8) }
 
-    @Test func cifarInputPrintsTheAccuracy() throws {
+    @Test func cifarInputPrintsTheAccuracy() async throws {
         let (folder, _) = try folder()
         defer { folder.remove() }
         #expect(Set(Self.expected).count > 2)
-        let result = try run([
+        let result = try await run([
             folder.file("test_batch.bin"), "--model", folder.file("model.cnv"), "--local", "2", "--batch-size", "4",
             "-o", folder.file("labels.txt"),
         ])
@@ -48,10 +52,10 @@ struct ClassifyCommandTests {
         #expect(summary.contains("batches sim0="), "\(summary)")
     }
 
-    @Test func rawInputWritesClassesAndLogits() throws {
+    @Test func rawInputWritesClassesAndLogits() async throws {
         let (folder, _) = try folder()
         defer { folder.remove() }
-        let result = try run([
+        let result = try await run([
             folder.file("images.raw"), "--model", folder.file("model.cnv"), "--format", "raw", "--local", "1",
             "-o", folder.file("labels.txt"), "--logits", folder.file("logits.bin"),
         ])
@@ -65,14 +69,17 @@ struct ClassifyCommandTests {
         #expect(try folder.contents() == ["images.raw", "labels.txt", "logits.bin", "model.cnv", "test_batch.bin"])
     }
 
-    @Test func workersClassifyAsLocalDevicesDo() throws {
+    @Test func workersClassifyAsLocalDevicesDo() async throws {
         let (folder, _) = try folder()
         defer { folder.remove() }
-        let worker = try WorkerProcess(
-            executable: WorkerProcess.executable("fpga-worker"),
-            arguments: ["--device", "sim", "--device", "sim", "--model", folder.file("model.cnv")])
+        let modelPath = folder.file("model.cnv")
+        let worker = try await Self.waiter.run {
+            try WorkerProcess(
+                executable: WorkerProcess.executable("fpga-worker"),
+                arguments: ["--device", "sim", "--device", "sim", "--model", modelPath])
+        }
         defer { worker.stop() }
-        let result = try run([
+        let result = try await run([
             folder.file("images.raw"), "--model", folder.file("model.cnv"), "--workers", worker.address,
             "--batch-size", "3", "-o", folder.file("labels.txt"),
         ])
@@ -81,7 +88,7 @@ struct ClassifyCommandTests {
 
         // A client with another model is refused, in one line, and writes nothing.
         try folder.write("other.cnv", CNVModel.random(seed: 32).fileBytes())
-        let mismatch = try run([
+        let mismatch = try await run([
             folder.file("images.raw"), "--model", folder.file("other.cnv"), "--workers", worker.address,
             "-o", folder.file("other.txt"),
         ])
@@ -91,7 +98,7 @@ struct ClassifyCommandTests {
         #expect(!FileManager.default.fileExists(atPath: folder.file("other.txt")))
     }
 
-    @Test func badInputsAreOneLineErrorsAndLeaveNothing() throws {
+    @Test func badInputsAreOneLineErrorsAndLeaveNothing() async throws {
         let (folder, _) = try folder()
         defer { folder.remove() }
         try folder.write("short.cnv", Array(Self.model.fileBytes().dropLast(4)))
@@ -116,7 +123,7 @@ struct ClassifyCommandTests {
         ]
         for (arguments, message) in cases {
             let outputs = arguments.contains("-o") ? [] : ["-o", folder.file("out.txt")]
-            let result = try run(arguments + outputs + ["--logits", folder.file("out.bin")])
+            let result = try await run(arguments + outputs + ["--logits", folder.file("out.bin")])
             #expect(result.status == 1, "\(arguments)")
             let lines = result.error.split(separator: "\n")
             #expect(lines.count == 1 && lines[0].hasPrefix("fpga-classify: "), "\(result.error)")
@@ -124,7 +131,7 @@ struct ClassifyCommandTests {
             #expect(try folder.contents() == before, "\(arguments) left files behind")
         }
         #expect(try folder.read("existing.txt") == Array("keep\n".utf8))
-        let usage = try run([images, "--model", model, "--format", "png"])
+        let usage = try await run([images, "--model", model, "--format", "png"])
         #expect(usage.status != 0 && usage.error.contains("--format must be cifar10 or raw"), "\(usage.error)")
     }
 }
