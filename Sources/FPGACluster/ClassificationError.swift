@@ -7,6 +7,8 @@ public enum ClassificationError: Error, Hashable, CustomStringConvertible, Senda
     case modelMismatch(node: String, expected: String, found: [String])
     /// No model was given and the nodes have classifiers for several models.
     case severalModels([String])
+    /// A node answered a batch with the wrong number of classes or a class above 9.
+    case badClasses(count: Int, images: Int)
 
     public var description: String {
         switch self {
@@ -18,6 +20,8 @@ public enum ClassificationError: Error, Hashable, CustomStringConvertible, Senda
             "model mismatch: node \(node) has model \(found.joined(separator: ", ")), not \(expected)"
         case .severalModels(let models):
             "the cluster's devices have \(models.count) different models (\(models.joined(separator: ", "))): say which"
+        case .badClasses(let count, let images):
+            "a device answered \(images) images with \(count) classes, or a class outside 0...9"
         }
     }
 }

@@ -52,10 +52,11 @@ extension Cluster {
         let counts = try await OrderedPipeline(lanes: lanes).run(
             source: { source.next() }, weight: { $0.count },
             sink: { classes, weight in
-                guard classes.count * ImageBatch.imageBytes == weight else {
-                    throw ClusterError.remoteRunFailed(
-                        "a node", code: 0,
-                        message: "\(classes.count) classes for \(weight / ImageBatch.imageBytes) images")
+                // A node's output is checked before it is trusted (a remote one comes off the wire).
+                guard classes.count * ImageBatch.imageBytes == weight,
+                    classes.allSatisfy({ $0 < ImageBatch.classCount })
+                else {
+                    throw ClassificationError.badClasses(count: classes.count, images: weight / ImageBatch.imageBytes)
                 }
                 output.append(classes)
                 tracker.advance(by: weight)
