@@ -6,7 +6,7 @@ import FPGAKernels
 /// (3072 bytes each), each output one class index (0...9) per image, in order.
 ///
 /// A node runs it with a `FINNDriver` on the program named after the model
-/// (``FPGAKernels/CNVModel/programName``), so a batch only ever runs where that model's
+/// (`CNVModel.programName`), so a batch only ever runs where that model's
 /// weights are bound. On the wire its kind is `cnv`; its parameters are the batch size
 /// (u32 little-endian) and the program name (UTF-8).
 public struct ClassificationJob: DeviceJob {

@@ -2,11 +2,11 @@ import FPGADevice
 import FPGAKernels
 
 extension ProgramLibrary {
-    /// The simulated FINN classifier program for `model`, named ``FPGAKernels/CNVModel/programName``.
+    /// The simulated FINN classifier program for `model`, named `CNVModel.programName`.
     ///
     /// It is `Xclbin.finnClassifier(name:)` with the dataflow kernels renamed after the
     /// model (`StreamingDataflowPartition_0_<identity>`, ...), so that only a device made
-    /// for that model (``Swift/Array/simulated(count:model:timing:)``) can load it: a device
+    /// for that model (`[any Device].simulated(count:model:timing:)`) can load it: a device
     /// with another model's weights refuses it (`DeviceError.kernelNotImplemented`)
     /// instead of classifying with the wrong weights. The compute units keep FINN's names,
     /// `idma0` and `odma0`, which is how `FINNDriver` finds them.
@@ -19,7 +19,7 @@ extension ProgramLibrary {
     }
 
     /// The software kernels a simulated device needs to run ``classifierXclbin(for:)``:
-    /// a ``FINNDataflow`` of its own (its FIFO is the device's stream) over `engine`.
+    /// a `FINNDataflow` of its own (its FIFO is the device's stream) over `engine`.
     public static func classifierKernels(engine: CNVEngine) -> [any SoftwareKernel] {
         let suffix = "_" + engine.model.identity
         return FINNDataflow(network: engine).kernels.map { RenamedKernel(base: $0, name: $0.name + suffix) }
@@ -34,7 +34,7 @@ extension ProgramLibrary {
     }
 
     /// The built-in programs plus the classifier program of `model`: what a node of a
-    /// device from ``Swift/Array/simulated(count:model:timing:)`` can load.
+    /// device from `[any Device].simulated(count:model:timing:)` can load.
     public static func builtIn(classifying model: CNVModel) -> ProgramLibrary {
         builtIn.addingClassifier(for: model)
     }
@@ -52,7 +52,7 @@ extension Array where Element == any Device {
     /// ``ProgramLibrary/builtIn(classifying:)``, or use
     /// ``Cluster/init(simulated:model:timing:configuration:)``.
     ///
-    /// The devices share one ``FPGAKernels/CNVEngine`` (it is immutable); each has its own dataflow.
+    /// The devices share one `CNVEngine` (it is immutable); each has its own dataflow.
     public static func simulated(count: Int, model: CNVModel, timing: TimingModel? = nil) throws -> [any Device] {
         // Repacking the model takes milliseconds: not for a cluster of remote workers only.
         guard count > 0 else { return [] }
@@ -68,7 +68,7 @@ extension Array where Element == any Device {
 
 extension Cluster {
     /// A cluster of `count` simulated devices that compress and classify with `model`
-    /// (see ``Swift/Array/simulated(count:model:timing:)``).
+    /// (see `[any Device].simulated(count:model:timing:)`).
     public init(
         simulated count: Int, model: CNVModel, timing: TimingModel? = nil,
         configuration: Configuration = Configuration()
