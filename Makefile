@@ -6,8 +6,11 @@
 #   make bench        compare fpga-compress with gzip, pigz and igzip on a 1 GiB input
 #   make bench-transport  measure remote workers on loopback against iperf3 and a local run
 #   make bench-cnv    the CNV-W1A1 engine's images/s on 1 and 2 threads, every kernel variant
-#   make brevitas-parity  check the Brevitas converter against Brevitas (a CPU torch in .build/brevitas-venv)
+#   make brevitas-parity  check the Brevitas converter and fpga-classify against Brevitas (a CPU torch in
+#                         .build/brevitas-venv)
 #   make bench-brevitas   Brevitas CNV-W1A1 images/s at batch 1, 32 and 256 on 2 threads
+#   make bench-classify   fpga-classify --local 2 against Brevitas on the same model and images, and the
+#                         fixed cost of 100 images through two remote workers
 #   make docs         build the DocC site into DocsSite/.build/site
 #   make format       format the Swift sources in place
 #   make lint         check the Swift sources against .swift-format
@@ -37,7 +40,7 @@ DEMO_SIZE := 268435456
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests Samples
 
 .PHONY: all deps deps-bench deps-bench-transport build demo test test-stream bench bench-transport bench-cnv docs \
-	format lint clean-demo brevitas-parity bench-brevitas
+	format lint clean-demo brevitas-parity bench-brevitas bench-classify
 
 all: build
 
@@ -113,14 +116,30 @@ bench-cnv: deps
 # cannot be installed they print "skipped: ..." and succeed without measuring or comparing anything.
 BREVITAS_VENV ?= .build/brevitas-venv
 
+FPGA_CLASSIFY := $(BUILD_DIR)/release/fpga-classify
+
+# The converter and numpy reference against Brevitas, then release fpga-classify as the candidate
+# (Scripts/classify-parity-candidate.sh). The build is skipped with the check where torch is missing.
 brevitas-parity: deps
-	BREVITAS_VENV=$(BREVITAS_VENV) Scripts/brevitas-parity.sh
+	@status=0; Scripts/brevitas-venv.sh $(BREVITAS_VENV) >/dev/null || status=$$?; \
+	if [ $$status -eq 0 ]; then $(SWIFT) build -c release --product fpga-classify $(SWIFTPM_FLAGS); fi
+	@if [ -x $(FPGA_CLASSIFY) ]; then \
+	    BREVITAS_VENV=$(BREVITAS_VENV) FPGA_CLASSIFY=$(FPGA_CLASSIFY) \
+	        PARITY_CANDIDATE=Scripts/classify-parity-candidate.sh Scripts/brevitas-parity.sh; \
+	else \
+	    BREVITAS_VENV=$(BREVITAS_VENV) Scripts/brevitas-parity.sh; \
+	fi
 
 bench-brevitas: deps
 	@status=0; Scripts/brevitas-venv.sh $(BREVITAS_VENV) || status=$$?; \
 	if [ $$status -eq 3 ]; then echo "bench-brevitas: skipped"; \
 	elif [ $$status -ne 0 ]; then exit $$status; \
 	else $(BREVITAS_VENV)/bin/python Scripts/bench-brevitas.py; fi
+
+# Release fpga-classify and fpga-worker (unless FPGA_CLASSIFY or FPGA_WORKER name binaries), then
+# Scripts/bench-classify.sh; Brevitas is measured where torch installs. Prints figures, never fails on speed.
+bench-classify: deps
+	SWIFT=$(SWIFT) SCRATCH_PATH=$(SCRATCH_PATH) BREVITAS_VENV=$(BREVITAS_VENV) Scripts/bench-classify.sh
 
 docs: deps
 	DocsSite/build.sh

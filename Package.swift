@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "FPGACluster", targets: ["FPGACluster"]),
         .executable(name: "fpga-compress", targets: ["fpga-compress"]),
         .executable(name: "fpga-worker", targets: ["fpga-worker"]),
+        .executable(name: "fpga-classify", targets: ["fpga-classify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -77,6 +78,8 @@ let package = Package(
                 "FPGADrivers", "FPGAKernels", "FPGADevice", "FPGATransport", "FPGAExecution", "CPlatform",
                 // FPGATransport's types hold libuv handles; their layout needs its headers.
                 "CLibUV",
+                // SHA-256 of model files, their identity (already in the graph through FPGATransport).
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
         .target(
@@ -99,10 +102,23 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "fpga-classify",
+            dependencies: [
+                "SampleSupport",
+                "FPGACluster", "FPGAKernels", "FPGATransport", "FPGAExecution",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Samples/Classify",
+            // The Brevitas converter is Python, run on its own.
+            exclude: ["brevitas_export.py"]
+        ),
+
+        .executableTarget(
             name: "fpga-worker",
             dependencies: [
                 "SampleSupport",
-                "FPGAWorkerServer", "FPGACluster", "FPGADeviceXRT", "FPGATransport", "FPGAExecution", "CPlatform",
+                "FPGAWorkerServer", "FPGACluster", "FPGADeviceXRT", "FPGAKernels", "FPGATransport", "FPGAExecution",
+                "CPlatform",
                 "CLibUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -145,10 +161,15 @@ let package = Package(
         .testTarget(name: "FPGAClusterStreamTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
         .testTarget(name: "CompressCommandTests", dependencies: ["fpga-compress", "FPGATestSupport"]),
         .testTarget(
+            name: "ClassifyCommandTests",
+            dependencies: [
+                "fpga-classify", "fpga-worker", "FPGACluster", "FPGAExecution", "FPGAKernels", "FPGATestSupport",
+            ]),
+        .testTarget(
             name: "WorkerIntegrationTests",
             dependencies: [
-                "fpga-worker", "fpga-compress", "FPGACluster", "FPGADrivers", "FPGATransport", "FPGATestSupport",
-                "CLibUV",
+                "fpga-worker", "fpga-compress", "FPGACluster", "FPGADevice", "FPGADrivers", "FPGAKernels",
+                "FPGATransport", "FPGATestSupport", "CLibUV",
             ]),
     ],
     swiftLanguageModes: [.v6],

@@ -4,6 +4,7 @@ import FPGACluster
 import FPGADevice
 import FPGADeviceXRT
 import FPGAExecution
+import FPGAKernels
 import FPGATransport
 import FPGAWorkerServer
 import Logging
@@ -22,7 +23,9 @@ struct FPGAWorker: AsyncParsableCommand {
         discussion: """
             One worker node per --device: sim for a simulated device, xrt:INDEX or xrt:BDF for \
             a card through XRT, which loads the programs given with --xclbin NAME=PATH (gzip \
-            for compression, cnv for classification). Clients authenticate with the shared token from \
+            for compression, cnv for classification). --model FILE (a CNV-W1A1 model file) makes \
+            the sim devices classify with that model and names the cnv xclbin after it, so clients \
+            can check they classify with the model they expect. Clients authenticate with the shared token from \
             --token-file or the FPGACLUSTER_TOKEN environment variable (HMAC-SHA256 \
             challenge-response; the token never crosses the wire). Listening on a \
             non-loopback address without a token is refused unless --insecure is given. \
@@ -41,6 +44,13 @@ struct FPGAWorker: AsyncParsableCommand {
         name: .customLong("xclbin"),
         help: ArgumentHelp("A program for the XRT devices: gzip=PATH, cnv=PATH (repeatable).", valueName: "NAME=PATH"))
     var xclbins: [String] = []
+
+    @Option(
+        name: .customLong("model"),
+        help: ArgumentHelp(
+            "A CNV-W1A1 model file: sim devices classify with it; with --xclbin cnv=PATH, the model that bitstream was built with.",
+            valueName: "FILE"))
+    var modelFile: String?
 
     @Flag(name: .customLong("list-devices"), help: "Print the cards XRT finds, then exit.")
     var listDevices = false
@@ -122,13 +132,27 @@ struct FPGAWorker: AsyncParsableCommand {
         if !xclbins.isEmpty && !kinds.contains(where: { $0.hasPrefix("xrt:") }) {
             throw WorkerCLIError("--xclbin programs are for XRT devices: add --device xrt:INDEX")
         }
-        let programs = try loadPrograms()
+        var programs = try loadPrograms()
+        var classifier: CNVModel?
+        if let modelFile { classifier = try await CNVModel.read(path: modelFile) }
+        if let classifier {
+            guard kinds.contains("sim") || programs.programs["cnv"] != nil else {
+                throw WorkerCLIError("--model is for sim devices or an XRT device with --xclbin cnv=PATH")
+            }
+            // The operator vouches that the cnv bitstream has this model's weights.
+            if let xclbin = programs.programs.removeValue(forKey: "cnv") {
+                programs.programs[classifier.programName] = xclbin
+            }
+        }
+        let engine = try classifier.map { try CNVEngine(model: $0) }
         var nodes: [WorkerNode] = []
         for (index, kind) in kinds.enumerated() {
             switch kind {
             case "sim":
                 nodes.append(
-                    WorkerNode(device: SimulatedDeviceFactory.make(index: index, timing: model), programs: .builtIn))
+                    WorkerNode(
+                        device: SimulatedDeviceFactory.make(index: index, timing: model, engine: engine),
+                        programs: classifier.map { ProgramLibrary.builtIn(classifying: $0) } ?? .builtIn))
             case let xrt where xrt.hasPrefix("xrt:"):
                 guard !programs.programs.isEmpty else {
                     throw WorkerCLIError("device \(xrt) needs at least one --xclbin NAME=PATH")
@@ -209,8 +233,11 @@ enum XRTDeviceFactory {
 
 /// Makes the simulated devices a worker serves.
 enum SimulatedDeviceFactory {
-    static func make(index: Int, timing: TimingModel?) -> any Device {
-        SimulatedDevice(name: "sim\(index)", kernels: ProgramLibrary.builtInKernels, timing: timing)
+    /// A simulated device; with `engine`, it also runs that model's classifier program.
+    static func make(index: Int, timing: TimingModel?, engine: CNVEngine?) -> any Device {
+        let classifier = engine.map { ProgramLibrary.classifierKernels(engine: $0) } ?? []
+        return SimulatedDevice(
+            name: "sim\(index)", kernels: ProgramLibrary.builtInKernels + classifier, timing: timing)
     }
 }
 

@@ -6,6 +6,8 @@ public enum ClusterError: Error, Hashable, CustomStringConvertible, Sendable {
     case programUnavailable(String, node: String)
     /// A chunk size outside the supported range.
     case invalidChunkSize(Int, range: ClosedRange<Int>)
+    /// A classification batch size outside the supported range.
+    case invalidBatchSize(Int, range: ClosedRange<Int>)
     /// The input file does not exist.
     case inputNotFound(String)
     /// The input is a directory.
@@ -40,6 +42,8 @@ public enum ClusterError: Error, Hashable, CustomStringConvertible, Sendable {
         case .programUnavailable(let program, let node): "node \(node) has no \(program) program"
         case .invalidChunkSize(let size, let range):
             "chunk size \(size) is outside \(range.lowerBound)...\(range.upperBound) bytes"
+        case .invalidBatchSize(let size, let range):
+            "batch size \(size) is outside \(range.lowerBound)...\(range.upperBound) images"
         case .inputNotFound(let path): "\(path): no such file"
         case .inputIsDirectory(let path): "\(path) is a directory"
         case .inputUnreadable(let path, let reason): "\(path): cannot read: \(reason)"

@@ -24,12 +24,16 @@ public struct JobRegistry: Sendable {
         }
     }
 
-    /// The jobs built into the library: gzip compression, and echo (the transport alone).
+    /// The jobs built into the library: gzip compression, CNV-W1A1 classification (on
+    /// nodes that have the model's program), and echo (the transport alone).
     public static let builtIn: JobRegistry = {
         var registry = JobRegistry([:])
         registry.handlers[EchoJob.kind] = { _, payload, _ in payload }
         registry.register(
             GzipCompressionJob.self, decoding: { try GzipCompressionJob(parameters: $0) },
+            decodeInput: { payload in payload }, encodeOutput: { $0 })
+        registry.register(
+            ClassificationJob.self, decoding: { try ClassificationJob(parameters: $0) },
             decodeInput: { payload in payload }, encodeOutput: { $0 })
         return registry
     }()

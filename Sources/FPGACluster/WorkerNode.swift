@@ -1,4 +1,5 @@
 import FPGADevice
+import FPGAKernels
 
 /// One device in the cluster, local or on a remote worker, with the same API either way.
 ///
@@ -103,6 +104,18 @@ public actor WorkerNode {
             // Let a later job try again from scratch.
             if drivers[key] == task { drivers[key] = nil }
             throw error
+        }
+    }
+
+    /// The classifier programs (`cnv-<model identity>`) the node can run: from its
+    /// library when local, from its worker's WELCOME when remote.
+    public func classifierPrograms() async -> [String] {
+        switch location {
+        case .local: return programs.classifierPrograms
+        case .remote(let worker, let index):
+            let device = await worker.welcome?.devices.first { Int($0.index) == index }
+            let names = device?.programs.map(\.name) ?? []
+            return names.filter { CNVModel.identity(ofProgram: $0) != nil }.sorted()
         }
     }
 
