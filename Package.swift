@@ -90,7 +90,12 @@ let package = Package(
             ]),
 
         // MARK: Samples
-        .target(name: "SampleSupport", path: "Samples/Support"),
+        .target(
+            name: "SampleSupport",
+            dependencies: [
+                "FPGATransport", "CLibUV", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Samples/Support"),
         .executableTarget(
             name: "fpga-compress",
             dependencies: [

@@ -31,20 +31,7 @@ struct FPGAClassify: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The CNV-W1A1 model file (see brevitas_export.py).", valueName: "FILE"))
     var model: String
 
-    @Option(
-        name: .customLong("local"), help: ArgumentHelp("Use N simulated FPGAs (default: one per core).", valueName: "N")
-    )
-    var localDevices: Int?
-
-    @Option(
-        name: .customLong("workers"),
-        help: ArgumentHelp("Use the devices of fpga-worker processes at HOST:PORT,...", valueName: "LIST"))
-    var workers: String?
-
-    @Option(
-        name: .customLong("token-file"),
-        help: ArgumentHelp("File holding the workers' shared token (else FPGACLUSTER_TOKEN).", valueName: "FILE"))
-    var tokenFile: String?
+    @OptionGroup var devices: ClusterOptions
 
     @Option(name: .short, help: ArgumentHelp("Write one class index per line, in input order.", valueName: "LABELS"))
     var output: String?
@@ -73,9 +60,6 @@ struct FPGAClassify: AsyncParsableCommand {
     var input: String
 
     func validate() throws {
-        if let localDevices, !((workers == nil ? 1 : 0)...256).contains(localDevices) {
-            throw ValidationError("--local must be between 1 and 256 (0 is allowed with --workers)")
-        }
         if let format, Self.formats[format] == nil {
             throw ValidationError("--format must be cifar10 or raw, not '\(format)'")
         }
@@ -113,18 +97,17 @@ struct FPGAClassify: AsyncParsableCommand {
         var settings = Cluster.Configuration()
         if let batchSize { settings.batchSize = batchSize }
         let cluster: Cluster
-        if let workers {
-            let addresses = workers.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
-            let token = try tokenFile.map { try AuthToken.load(file: $0) } ?? AuthToken.fromEnvironment()
+        if let addresses = devices.workerAddresses {
+            let token = try devices.token()
             cluster = try await Cluster(
-                workers: addresses, token: token, devices: .simulated(count: localDevices ?? 0, model: model),
+                workers: addresses, token: token, devices: .simulated(count: devices.localDevices ?? 0, model: model),
                 programs: .builtIn(classifying: model), configuration: settings)
             for (worker, reason) in cluster.unreachableWorkers.sorted(by: { $0.key < $1.key }) where !quiet {
                 printError("warning: worker \(worker) unreachable: \(reason)")
             }
         } else {
             cluster = try Cluster(
-                simulated: localDevices ?? ProcessorInfo.activeCores, model: model, configuration: settings)
+                simulated: devices.localDevices ?? ProcessorInfo.activeCores, model: model, configuration: settings)
         }
 
         let bar = (quiet || isatty(STDERR_FILENO) == 0) ? nil : ImageProgressBar(total: images.count)
@@ -171,11 +154,4 @@ struct FPGAClassify: AsyncParsableCommand {
 /// Prints `fpga-classify: message` on standard error.
 func printError(_ message: String) {
     writeStandardError("fpga-classify: \(message)\n")
-}
-
-extension String {
-    /// The string without leading and trailing spaces.
-    func trimmingSpaces() -> String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-    }
 }

@@ -37,20 +37,7 @@ struct FPGACompress: AsyncParsableCommand {
         help: ArgumentHelp("Write to OUTPUT instead of INPUT.gz (or INPUT without .gz).", valueName: "OUTPUT"))
     var output: String?
 
-    @Option(
-        name: .customLong("local"), help: ArgumentHelp("Use N simulated FPGAs (default: one per core).", valueName: "N")
-    )
-    var localDevices: Int?
-
-    @Option(
-        name: .customLong("workers"),
-        help: ArgumentHelp("Use the devices of fpga-worker processes at HOST:PORT,...", valueName: "LIST"))
-    var workers: String?
-
-    @Option(
-        name: .customLong("token-file"),
-        help: ArgumentHelp("File holding the workers' shared token (else FPGACLUSTER_TOKEN).", valueName: "FILE"))
-    var tokenFile: String?
+    @OptionGroup var devices: ClusterOptions
 
     @Option(
         name: .customLong("chunk-size"),
@@ -70,10 +57,7 @@ struct FPGACompress: AsyncParsableCommand {
     var input: String
 
     func validate() throws {
-        if let localDevices, !((workers == nil ? 1 : 0)...256).contains(localDevices) {
-            throw ValidationError("--local must be between 1 and 256 (0 is allowed with --workers)")
-        }
-        if workers != nil && decompress {
+        if devices.workers != nil && decompress {
             throw ValidationError("--workers applies to compression; decompression runs on this host's cores")
         }
         if let chunkSize, ByteCount.parse(chunkSize) == nil {
@@ -105,17 +89,16 @@ struct FPGACompress: AsyncParsableCommand {
         var settings = Cluster.Configuration()
         if let chunkSize { settings.chunkSize = ByteCount.parse(chunkSize)! }
         let cluster: Cluster
-        if let workers {
-            let addresses = workers.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
-            let token = try tokenFile.map { try AuthToken.load(file: $0) } ?? AuthToken.fromEnvironment()
+        if let addresses = devices.workerAddresses {
+            let token = try devices.token()
             cluster = try await Cluster(
-                workers: addresses, token: token, devices: .simulated(count: localDevices ?? 0),
+                workers: addresses, token: token, devices: .simulated(count: devices.localDevices ?? 0),
                 configuration: settings)
             for (worker, reason) in cluster.unreachableWorkers.sorted(by: { $0.key < $1.key }) where !quiet {
                 printError("warning: worker \(worker) unreachable: \(reason)")
             }
         } else {
-            let count = localDevices ?? ProcessorInfo.activeCores
+            let count = devices.localDevices ?? ProcessorInfo.activeCores
             cluster = try Cluster(devices: .simulated(count: count), configuration: settings)
         }
 
@@ -176,11 +159,4 @@ struct CLIError: Error, CustomStringConvertible {
 /// Prints `fpga-compress: message` on standard error.
 func printError(_ message: String) {
     writeStandardError("fpga-compress: \(message)\n")
-}
-
-extension String {
-    /// The string without leading and trailing spaces.
-    func trimmingSpaces() -> String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-    }
 }

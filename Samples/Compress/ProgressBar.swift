@@ -1,49 +1,26 @@
 import FPGACluster
 import SampleSupport
-import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-/// A one-line progress bar on standard error, redrawn at most ten times a second.
+/// A one-line progress bar of bytes on standard error.
 final class ProgressBar: Sendable {
     private let label: String
-    private let started = ContinuousClock.now
-    private let lastDraw = Mutex<ContinuousClock.Instant?>(nil)
+    private let line = ProgressLine()
 
     init(label: String) { self.label = label }
 
     func update(_ progress: JobProgress) {
-        let now = ContinuousClock.now
-        let due = lastDraw.withLock { last in
-            if let previous = last, now - previous < .milliseconds(100) { return false }
-            last = now
-            return true
+        line.draw { seconds in
+            let rate = seconds > 0 ? Double(progress.bytesDone) / seconds / 1e6 : 0
+            var text = "\(label) "
+            if let fraction = progress.fraction {
+                text += ProgressLine.bar(fraction) + ByteCount.fixed(fraction * 100, digits: 1) + "% "
+            }
+            return text + ByteCount.format(progress.bytesDone) + "  " + ByteCount.fixed(rate, digits: 1) + " MB/s"
         }
-        guard due else { return }
-        let elapsed =
-            Double((now - started).components.attoseconds) * 1e-18 + Double((now - started).components.seconds)
-        let rate = elapsed > 0 ? Double(progress.bytesDone) / elapsed / 1e6 : 0
-        var line = "\r\(label) "
-        if let fraction = progress.fraction {
-            let width = 30
-            let filled = min(width, Int(fraction * Double(width)))
-            line += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
-            line += ByteCount.fixed(fraction * 100, digits: 1) + "% "
-        }
-        line += ByteCount.format(progress.bytesDone) + "  " + ByteCount.fixed(rate, digits: 1) + " MB/s\u{1B}[K"
-        writeStandardError(line)
     }
 
     /// Clears the bar's line.
-    func finish() {
-        writeStandardError("\r\u{1B}[K")
-    }
+    func finish() { line.finish() }
 }
 
 /// The line printed after a job.
