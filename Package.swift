@@ -152,7 +152,8 @@ let package = Package(
 
         // MARK: Tests
         .target(
-            name: "FPGATestSupport", dependencies: ["FPGACluster", "FPGAKernels", "FPGADevice", "CZlib"],
+            name: "FPGATestSupport",
+            dependencies: ["FPGACluster", "FPGADrivers", "FPGAKernels", "FPGADevice", "CZlib"],
             path: "Tests/FPGATestSupport"),
         .testTarget(name: "FPGAExecutionTests", dependencies: ["FPGAExecution"]),
         .testTarget(name: "FPGATransportTests", dependencies: ["FPGATransport", "CLibUV"]),

@@ -172,7 +172,25 @@ tail -n 3 "$work/compress.err" | tr '\r' '\n' | grep -v '^$' | tail -n 2 | sed '
 
 check "the link was cut while the job ran" [ "$running_at_cut" = yes ]
 check "fpga-compress succeeded (status $compress_status; 124 is the 120 s timeout)" [ "$compress_status" -eq 0 ]
-check "the output equals the local reference" cmp -s "$output" "$work/reference.gz"
+# The members (chunks) must be the local reference's; their bytes normally are too, but ISA-L
+# rarely encodes a chunk differently (validly) on our CI machines: see the Remote Workers
+# article's Known limitations. A difference is printed, not failed.
+same_members() {
+    python3 - "$1" "$2" <<'PY'
+import sys, zlib
+def member_sizes(path):
+    data, sizes = open(path, "rb").read(), []
+    while data:
+        inflater = zlib.decompressobj(31)
+        sizes.append(len(inflater.decompress(data)))
+        data = inflater.unused_data
+    return sizes
+sys.exit(0 if member_sizes(sys.argv[1]) == member_sizes(sys.argv[2]) else 1)
+PY
+}
+check "the output has the local reference's members" same_members "$output" "$work/reference.gz"
+cmp -s "$output" "$work/reference.gz" ||
+    log "note: same members as the local reference, but a different deflate encoding of some chunk"
 check "gzip -t accepts the output" gzip -t "$output"
 check "the output inflates to the input" sh -c 'gzip -dc "$1" | cmp -s - "$2"' sh "$output" "$input"
 check "both workers are still running" kill -0 "${worker_pids[0]}" "${worker_pids[1]}"
