@@ -39,6 +39,11 @@ public struct ClassificationJob: DeviceJob {
 
     public var driverKey: String { "batch\(batchSize)" }
 
+    /// Two batches per remote device: one classifying while the next travels. A worker's
+    /// FINN driver runs one batch at a time, so more would only wait in the worker while
+    /// other devices may be idle at the end of a job.
+    public var remoteInFlightLimit: Int? { 2 }
+
     public func makeDriver(on device: any Device) async throws -> any JobDriver<Input, Output> {
         try await FINNDriver(device: device, imageBytes: ImageBatch.imageBytes, maxBatch: batchSize)
     }

@@ -30,6 +30,15 @@ public protocol DeviceJob: Sendable {
     func encode(_ input: Input) -> ArraySlice<UInt8>
     /// An output from a RESULT frame's payload.
     func decodeOutput(_ payload: ArraySlice<UInt8>) throws -> Output
+
+    /// The most inputs to keep in flight on one remote device, when the job's driver takes
+    /// fewer at once than the worker announces for the device (its WELCOME capacity counts
+    /// the device's compute units, whatever the program); `nil` to use the announced one.
+    var remoteInFlightLimit: Int? { get }
+}
+
+extension DeviceJob {
+    public var remoteInFlightLimit: Int? { nil }
 }
 
 /// Host code that runs a job's inputs on one device.

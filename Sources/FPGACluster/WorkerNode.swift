@@ -60,7 +60,9 @@ public actor WorkerNode {
     public func capacity<Job: DeviceJob>(for job: Job) async throws -> Int {
         switch location {
         case .local: return try await driver(for: job).capacity
-        case .remote(let worker, let index): return try await worker.capacity(ofDevice: index, program: job.program)
+        case .remote(let worker, let index):
+            let announced = try await worker.capacity(ofDevice: index, program: job.program)
+            return min(announced, job.remoteInFlightLimit ?? announced)
         }
     }
 

@@ -41,6 +41,11 @@ struct RemoteClassifyTests {
         #expect(single == Self.expected)
         #expect(report.classes == Self.expected)
         #expect(report.batchesPerNode.values.reduce(0, +) == 10)
+        // A worker announces room for a device's compute units (two runs each); a FINN
+        // driver takes one batch at a time, so a remote device gets two, not that many.
+        let job = try ClassificationJob(model: Self.model, batchSize: 3)
+        #expect(try await cluster.nodes[2].capacity(for: job) == 2)
+        #expect(try await cluster.nodes[0].capacity(for: job) == 1)
 
         // The remote workers alone, without naming the model: the one they have.
         let remote = try await Cluster(
