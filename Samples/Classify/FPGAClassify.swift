@@ -74,17 +74,7 @@ struct FPGAClassify: AsyncParsableCommand {
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
-        do {
-            try await perform()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch is CancellationError {
-            printError("interrupted; no output written")
-            throw ExitCode(130)
-        } catch {
-            printError(String(describing: error))
-            throw ExitCode.failure
-        }
+        try await messages.run { try await perform() }
     }
 
     private func perform() async throws {
@@ -151,7 +141,8 @@ struct FPGAClassify: AsyncParsableCommand {
     }
 }
 
+/// The tool's one-line messages on standard error.
+let messages = ToolMessages(tool: "fpga-classify")
+
 /// Prints `fpga-classify: message` on standard error.
-func printError(_ message: String) {
-    writeStandardError("fpga-classify: \(message)\n")
-}
+func printError(_ message: String) { messages.print(message) }

@@ -68,17 +68,7 @@ struct FPGACompress: AsyncParsableCommand {
 
     func run() async throws {
         tuneAllocator()
-        do {
-            try await perform()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch is CancellationError {
-            printError("interrupted; no output written")
-            throw ExitCode(130)
-        } catch {
-            printError(String(describing: error))
-            throw ExitCode.failure
-        }
+        try await messages.run { try await perform() }
     }
 
     private func perform() async throws {
@@ -156,7 +146,8 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// The tool's one-line messages on standard error.
+let messages = ToolMessages(tool: "fpga-compress")
+
 /// Prints `fpga-compress: message` on standard error.
-func printError(_ message: String) {
-    writeStandardError("fpga-compress: \(message)\n")
-}
+func printError(_ message: String) { messages.print(message) }

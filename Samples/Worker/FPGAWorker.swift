@@ -84,9 +84,8 @@ struct FPGAWorker: AsyncParsableCommand {
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
-        // No allocator tuning here (unlike fpga-compress): with it, kill tests saw a worker
-        // occasionally emit a different (valid) deflate encoding of a chunk; see the
-        // changelog's known issues.
+        // No allocator tuning here (unlike fpga-compress): a worker's memory is bounded by its
+        // run slots, and a long-lived server is better served by the allocator's defaults.
         do {
             try await serve()
         } catch let exit as ExitCode {
