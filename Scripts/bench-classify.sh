@@ -45,60 +45,19 @@ FIXED_RUNS=${FIXED_RUNS:-11}
 BREVITAS_SECONDS=${BREVITAS_SECONDS:-5}
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2
 
-log() { echo "bench-classify: $*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
+BENCH_NAME=bench-classify
+# shellcheck source=lib/bench-common.sh
+source Scripts/lib/bench-common.sh
 
-build_dir=${SCRATCH_PATH:-.build}
-swiftpm_flags=()
-[ -n "$SCRATCH_PATH" ] && swiftpm_flags=(--scratch-path "$SCRATCH_PATH")
-# binary VARIABLE PRODUCT: the binary in $VARIABLE when set, else builds PRODUCT.
-binary() {
-    local variable=$1 product=$2 given
-    given=${!variable:-}
-    if [ -n "$given" ]; then
-        [ -x "$given" ] || die "$variable=$given is not an executable"
-        realpath "$given"
-        return
-    fi
-    log "building $product (release)"
-    "$SWIFT" build -c release --product "$product" "${swiftpm_flags[@]}" >&2
-    realpath "$build_dir/release/$product"
-}
 FPGA_CLASSIFY=$(binary FPGA_CLASSIFY fpga-classify)
 FPGA_WORKER=$(binary FPGA_WORKER fpga-worker)
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/fpga-bench-classify-XXXXXX")
-pids=()
-cleanup() {
-    local status=$? pid
-    set +e
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    for pid in "${pids[@]}"; do
-        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    done
-    if [ "$status" -ne 0 ]; then
-        for file in "$work"/*.err; do
-            [ -s "$file" ] && { log "--- $(basename "$file") (last lines)"; tail -n 15 "$file" >&2; }
-        done
-    fi
-    rm -rf "$work"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+start_work_dir fpga-bench-classify
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-meets() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t ? "meets" : "below") }'; }
 now_ns() { date +%s%N; }
 # The "N images/s" figure of an fpga-classify summary line in FILE.
 summary_rate() { sed -n 's/.*: [0-9]* images, \([0-9.]*\) images\/s, \([0-9.]*\) s.*/\1/p' "$1" | tail -n 1; }
 summary_seconds() { sed -n 's/.*: [0-9]* images, \([0-9.]*\) images\/s, \([0-9.]*\) s.*/\2/p' "$1" | tail -n 1; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
 cores=$(nproc)
 log "$cores cores; binaries: $FPGA_CLASSIFY, $FPGA_WORKER"

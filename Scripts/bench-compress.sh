@@ -35,54 +35,9 @@ else
 fi
 SIZE_BYTES=$(numfmt --from=iec "$SIZE")
 
-log() { echo "bench: $*" >&2; }
-
-as_root() {
-    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
-}
-
-# Installs Debian packages that are missing (one apt-get update for all).
-ensure_packages() {
-    local missing=() pkg
-    for pkg in "$@"; do
-        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-            missing+=("$pkg")
-        fi
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        log "installing ${missing[*]}"
-        as_root apt-get update
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-    fi
-}
-
-# Writes a corpus of about SIZE_BYTES: header text and shared libraries in one tar,
-# concatenated with itself and cut to size. File order and tar metadata are fixed, so
-# the same machine produces the same bytes.
-make_corpus() {
-    local target=$1 size=$2
-    local lib_dir=/usr/lib/$(uname -m)-linux-gnu
-    [ -d "$lib_dir" ] || lib_dir=/usr/lib
-    local tar_file=$OUT_DIR/corpus.tar list=$OUT_DIR/corpus.list
-    # Shared libraries of at most 4 MiB each, in name order, up to 64 MiB of them.
-    find "$lib_dir" -maxdepth 1 -type f -name '*.so*' -size -4M -printf '%s %P\n' | sort -k2 |
-        awk -v cap=$((64 << 20)) -v dir="${lib_dir#/}" '{ total += $1; if (total > cap) exit; print dir "/" $2 }' \
-            >"$list"
-    log "building the corpus from /usr/include and $(wc -l <"$list") libraries in $lib_dir"
-    tar -C / --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$tar_file" \
-        usr/include -T "$list" 2>/dev/null || [ -s "$tar_file" ]
-    local tar_size copies rest i
-    tar_size=$(stat -c %s "$tar_file")
-    copies=$((size / tar_size))
-    rest=$((size % tar_size))
-    log "corpus tar: $tar_size bytes; writing $copies copies and $rest bytes to $target"
-    {
-        for ((i = 0; i < copies; i++)); do cat "$tar_file"; done
-        head -c "$rest" "$tar_file"
-    } >"$target.tmp"
-    mv "$target.tmp" "$target"
-    rm -f "$tar_file" "$list"
-}
+BENCH_NAME=bench
+# shellcheck source=lib/bench-common.sh
+source Scripts/lib/bench-common.sh
 
 ensure_packages gzip pigz isal time
 for tool in gzip pigz igzip /usr/bin/time numfmt; do
@@ -108,9 +63,6 @@ cat "$INPUT" >/dev/null
 names=()
 declare -A seconds rss bytes
 
-# run NAME FILE MODE COMMAND...: times COMMAND and checks FILE, its gzip output. MODE is
-# `stdout` when the command writes to standard output (redirected to FILE) and `file`
-# when it writes FILE itself.
 run() {
     local name=$1 file=$2 mode=$3
     shift 3

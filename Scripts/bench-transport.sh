@@ -49,56 +49,9 @@ ECHO_TARGET=0.7
 COMPRESS_TARGET=0.75
 LATENCY_TARGET_US=1000
 
-log() { echo "bench-transport: $*" >&2; }
-die() {
-    log "$*"
-    exit 1
-}
-
-as_root() {
-    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
-}
-
-# Installs Debian packages that are missing (one apt-get update for all).
-ensure_packages() {
-    local missing=() pkg
-    for pkg in "$@"; do
-        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-            missing+=("$pkg")
-        fi
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        log "installing ${missing[*]}"
-        as_root apt-get update
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-    fi
-}
-
-# The corpus of Scripts/bench-compress.sh (same logic, so both scripts write and reuse the
-# same bytes): /usr/include and shared libraries in one tar, repeated and cut to size.
-make_corpus() {
-    local target=$1 size=$2
-    local lib_dir=/usr/lib/$(uname -m)-linux-gnu
-    [ -d "$lib_dir" ] || lib_dir=/usr/lib
-    local tar_file=$OUT_DIR/corpus.tar list=$OUT_DIR/corpus.list
-    find "$lib_dir" -maxdepth 1 -type f -name '*.so*' -size -4M -printf '%s %P\n' | sort -k2 |
-        awk -v cap=$((64 << 20)) -v dir="${lib_dir#/}" '{ total += $1; if (total > cap) exit; print dir "/" $2 }' \
-            >"$list"
-    log "building the corpus from /usr/include and $(wc -l <"$list") libraries in $lib_dir"
-    tar -C / --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$tar_file" \
-        usr/include -T "$list" 2>/dev/null || [ -s "$tar_file" ]
-    local tar_size copies rest i
-    tar_size=$(stat -c %s "$tar_file")
-    copies=$((size / tar_size))
-    rest=$((size % tar_size))
-    log "corpus tar: $tar_size bytes; writing $copies copies and $rest bytes to $target"
-    {
-        for ((i = 0; i < copies; i++)); do cat "$tar_file"; done
-        head -c "$rest" "$tar_file"
-    } >"$target.tmp"
-    mv "$target.tmp" "$target"
-    rm -f "$tar_file" "$list"
-}
+BENCH_NAME=bench-transport
+# shellcheck source=lib/bench-common.sh
+source Scripts/lib/bench-common.sh
 
 # MARK: Tools
 
@@ -107,66 +60,14 @@ for tool in iperf3 python3 gzip /usr/bin/time numfmt; do
     command -v "$tool" >/dev/null || die "missing $tool"
 done
 
-build_dir=${SCRATCH_PATH:-.build}
-swiftpm_flags=()
-[ -n "$SCRATCH_PATH" ] && swiftpm_flags=(--scratch-path "$SCRATCH_PATH")
-# binary VARIABLE PRODUCT: the binary in $VARIABLE when set, else builds PRODUCT.
-binary() {
-    local variable=$1 product=$2 given
-    given=${!variable:-}
-    if [ -n "$given" ]; then
-        [ -x "$given" ] || die "$variable=$given is not an executable"
-        realpath "$given"
-        return
-    fi
-    log "building $product (release)"
-    "$SWIFT" build -c release --product "$product" "${swiftpm_flags[@]}" >&2
-    realpath "$build_dir/release/$product"
-}
 FPGA_WORKER=$(binary FPGA_WORKER fpga-worker)
 FPGA_COMPRESS=$(binary FPGA_COMPRESS fpga-compress)
 FPGA_TRANSPORT_BENCH=$(binary FPGA_TRANSPORT_BENCH fpga-transport-bench)
 
 # MARK: Processes
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/fpga-bench-transport-XXXXXX")
-pids=()
-cleanup() {
-    local status=$? pid
-    set +e
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    for pid in "${pids[@]}"; do
-        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    done
-    if [ "$status" -ne 0 ]; then
-        for file in "$work"/*.err; do
-            [ -s "$file" ] && { log "--- $(basename "$file") (last lines)"; tail -n 15 "$file" >&2; }
-        done
-    fi
-    rm -rf "$work"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+start_work_dir fpga-bench-transport
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# wait_for FILE PATTERN PID WHAT: waits up to 10 s for a line matching PATTERN in FILE.
-wait_for() {
-    local file=$1 pattern=$2 pid=$3 what=$4 deadline=$((SECONDS + 10))
-    until grep -q "$pattern" "$file" 2>/dev/null; do
-        kill -0 "$pid" 2>/dev/null || die "$what exited before it was ready"
-        [ "$SECONDS" -lt "$deadline" ] || die "$what was not ready within 10 s"
-        sleep 0.05
-    done
-}
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-meets() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t ? "meets" : "below") }'; }
 
 # The share of the CPUs that other processes kept busy over 2 s before the run: figures
 # taken on a machine that is not idle are lower than it could reach.
