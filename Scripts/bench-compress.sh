@@ -45,7 +45,7 @@ for tool in gzip pigz igzip /usr/bin/time numfmt; do
 done
 if [ ! -x "$FPGA_COMPRESS" ]; then
     log "building fpga-compress"
-    swift build -c release --product fpga-compress
+    swift build -c release --static-swift-stdlib --product fpga-compress
 fi
 
 mkdir -p "$OUT_DIR"

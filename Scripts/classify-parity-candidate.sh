@@ -17,7 +17,7 @@ fi
 cd "$(dirname "$0")/.."
 FPGA_CLASSIFY=${FPGA_CLASSIFY:-.build/release/fpga-classify}
 if [ ! -x "$FPGA_CLASSIFY" ]; then
-    echo "$0: $FPGA_CLASSIFY is not built (swift build -c release --product fpga-classify)" >&2
+    echo "$0: $FPGA_CLASSIFY is not built (swift build -c release --static-swift-stdlib --product fpga-classify)" >&2
     exit 2
 fi
 exec "$FPGA_CLASSIFY" "$1" --model "$2" --format raw --local 2 --force -o "$3" --logits "$4"

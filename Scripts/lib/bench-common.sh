@@ -78,7 +78,8 @@ binary() {
         return
     fi
     log "building $product (release)"
-    "${SWIFT:-swift}" build -c release --product "$product" "${swiftpm_flags[@]}" >&2
+    # The Makefile's release flags: the same build, whichever target made it.
+    "${SWIFT:-swift}" build -c release --static-swift-stdlib --product "$product" "${swiftpm_flags[@]}" >&2
     realpath "$build_dir/release/$product"
 }
 
