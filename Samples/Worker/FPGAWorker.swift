@@ -82,6 +82,11 @@ struct FPGAWorker: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Log every connection and run.")
     var verbose = false
 
+    @Flag(
+        name: .customLong("exit-with-stdin"),
+        help: "Shut down, as on SIGTERM, when standard input ends (tie the worker to its supervisor's pipe).")
+    var exitWithStandardInput = false
+
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
         // No allocator tuning here (unlike fpga-compress): a worker's memory is bounded by its
@@ -180,11 +185,26 @@ struct FPGAWorker: AsyncParsableCommand {
         writeStandardOutput("listening on \(bound)\n")
         let signals = InterruptSignals { Task { await server.shutdown() } }
         defer { signals.stop() }
+        if exitWithStandardInput { shutDownAtEndOfStandardInput() }
         await server.serve()
     }
 }
 
 extension FPGAWorker {
+    /// Reads standard input on a thread of its own and, at its end (the supervisor closed
+    /// its pipe or died), sends this process SIGTERM: the same graceful shutdown.
+    private func shutDownAtEndOfStandardInput() {
+        startDedicatedThread(name: "fpga-stdin") {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+                if count > 0 || (count < 0 && errno == EINTR) { continue }
+                break
+            }
+            kill(getpid(), SIGTERM)
+        }
+    }
+
     /// The --xclbin programs, each read and checked.
     private func loadPrograms() throws -> ProgramLibrary {
         var programs: [String: Xclbin] = [:]

@@ -11,13 +11,16 @@ public final class WorkerProcess: @unchecked Sendable {
     public let address: String
     public let process: Process
     private let errorPipe: Pipe
+    /// The worker's standard input: it runs with `--exit-with-stdin`, so it shuts down when
+    /// this pipe closes, which the kernel does when the test process ends, however it ends.
+    private let inputPipe = Pipe()
 
     /// Starts `fpga-worker --listen 127.0.0.1:0` with `arguments` and waits for its
     /// address line.
     public init(executable: String, arguments: [String], environment: [String: String] = [:]) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--listen", "127.0.0.1:0"] + arguments
+        process.arguments = ["--listen", "127.0.0.1:0", "--exit-with-stdin"] + arguments
         var env = ProcessInfo.processInfo.environment
         env["FPGACLUSTER_TOKEN"] = nil
         for (key, value) in environment { env[key] = value }
@@ -26,6 +29,7 @@ public final class WorkerProcess: @unchecked Sendable {
         errorPipe = Pipe()
         process.standardOutput = output
         process.standardError = errorPipe
+        process.standardInput = inputPipe
         try process.run()
         var line: [UInt8] = []
         let handle = output.fileHandleForReading
@@ -55,6 +59,9 @@ public final class WorkerProcess: @unchecked Sendable {
         }
         process.waitUntilExit()
     }
+
+    /// Closes the worker's standard input, as the end of the test process would.
+    public func closeStandardInput() { try? inputPipe.fileHandleForWriting.close() }
 
     /// Waits for the worker to exit; returns its status.
     public func waitForExit() -> Int32 {

@@ -153,6 +153,16 @@ struct RemoteClusterTests {
         }
     }
 
+    /// A worker started with `--exit-with-stdin` (as every test worker is) shuts down
+    /// cleanly when its standard input ends, so a test run that dies leaves no workers.
+    @Test(.timeLimit(.minutes(1)))
+    func aWorkerEndsWithItsStandardInput() async throws {
+        let worker = try startWorker()
+        defer { worker.stop() }
+        worker.closeStandardInput()
+        #expect(worker.waitForExit() == 0)
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func jobFailsClearlyWhenNoWorkerIsLeft() async throws {
         let folder = try TemporaryDirectory()
