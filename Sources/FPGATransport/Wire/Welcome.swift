@@ -34,7 +34,8 @@ public struct Welcome: Sendable, Hashable {
         public var name: String
         /// What drives it.
         public var kind: DeviceKind
-        /// How many runs it accepts at once; more are answered with RESULT `overloaded`.
+        /// How many runs it takes at once; the worker holds back further RUNs for the device
+        /// until one ends (a worker may answer them with RESULT `overloaded` instead).
         public var capacity: UInt32
         /// The programs (xclbins) loaded on it.
         public var programs: [Program]
