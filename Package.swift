@@ -156,7 +156,8 @@ let package = Package(
             dependencies: ["FPGACluster", "FPGADrivers", "FPGAKernels", "FPGADevice", "CZlib"],
             path: "Tests/FPGATestSupport"),
         .testTarget(name: "FPGAExecutionTests", dependencies: ["FPGAExecution"]),
-        .testTarget(name: "FPGATransportTests", dependencies: ["FPGATransport", "CLibUV"]),
+        .testTarget(
+            name: "FPGATransportTests", dependencies: ["FPGATransport", "CLibUV", "FPGATestSupport", "FPGAKernels"]),
         .testTarget(name: "FPGADeviceTests", dependencies: ["FPGADevice", "FPGAKernels"]),
         .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "FPGAExecution", "CZlib"]),
         .testTarget(name: "FPGADriversTests", dependencies: ["FPGADrivers", "FPGATestSupport"]),

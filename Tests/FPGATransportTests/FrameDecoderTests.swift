@@ -1,3 +1,4 @@
+import FPGAKernels
 import FPGATransport
 import Testing
 
@@ -35,7 +36,7 @@ struct FrameDecoderTests {
     @Test func randomChunks() throws {
         let stream = try sampleFrames().flatMap(\.bytes)
         let expected = try decodeFrames(stream)
-        var random = SeededGenerator(seed: 7)
+        var random = SplitMix64(seed: 7)
         for _ in 0..<200 {
             var decoder = FrameDecoder()
             var frames: [Frame] = []

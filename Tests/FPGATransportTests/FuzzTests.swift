@@ -1,3 +1,4 @@
+import FPGAKernels
 import FPGATransport
 import Testing
 
@@ -17,7 +18,7 @@ struct FuzzTests {
     /// message that decodes must encode back to the very bytes it came from.
     @Test func mutatedFramesNeverCrash() throws {
         let originals = try sampleFrames().map(\.bytes)
-        var random = SeededGenerator(seed: 0x4657_2024)
+        var random = SplitMix64(seed: 0x4657_2024)
         var tally = Tally()
         let smallLimits = WireLimits(maxBodyLength: 512)
         for _ in 0..<100_000 {
@@ -71,7 +72,7 @@ struct FuzzTests {
         }
     }
 
-    private func mutate(_ bytes: inout [UInt8], using random: inout SeededGenerator) {
+    private func mutate(_ bytes: inout [UInt8], using random: inout SplitMix64) {
         switch Int.random(in: 0..<9, using: &random) {
         case 0 where !bytes.isEmpty:  // Flip one bit.
             bytes[Int.random(in: bytes.indices, using: &random)] ^= 1 << UInt8.random(in: 0..<8, using: &random)

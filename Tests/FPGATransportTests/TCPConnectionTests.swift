@@ -1,3 +1,4 @@
+import FPGATestSupport
 import FPGATransport
 import Synchronization
 import Testing
@@ -15,7 +16,7 @@ struct TCPConnectionTests {
     @Test func largeFrameRoundTripsBothWays() async throws {
         let pair = try await ConnectedPair.make()
         defer { pair.close() }
-        let payload = patternBytes(count: 32 << 20, seed: 1)
+        let payload = TestData.random(count: 32 << 20, seed: 1)
         let request = RunRequest(deviceIndex: 3, jobKind: "echo", parameters: [1, 2, 3])
 
         // The payload is larger than the send queue limit, so the sender waits for the
@@ -219,8 +220,8 @@ struct TCPConnectionTests {
         let pair = try await ConnectedPair.make(limits: limits)
         defer { pair.close() }
         let frameCount = 256  // 256 MiB: far more than the limits and socket buffers hold.
-        let base = patternBytes(count: 1 << 20, seed: 2)
-        let completed = Progress()
+        let base = TestData.random(count: 1 << 20, seed: 2)
+        let completed = ProgressCounter()
 
         let sender = Task {
             for id in 1...frameCount {
@@ -232,8 +233,10 @@ struct TCPConnectionTests {
 
         // Waits for each send to complete, one second at most: the sends must stall.
         var sentBeforeStall = 0
-        while sentBeforeStall < frameCount, await completed.wait(beyond: sentBeforeStall, timeout: .seconds(1)) {
-            sentBeforeStall = completed.value
+        while sentBeforeStall < frameCount,
+            await completed.wait(beyond: sentBeforeStall, timeout: .seconds(1)) == .advanced
+        {
+            sentBeforeStall = completed.count
         }
         // 2 MiB received but not taken, 2 MiB queued to send, plus the socket buffers
         // (a few MiB each way on loopback).
@@ -257,7 +260,7 @@ struct TCPConnectionTests {
             }
         }
         try await withDeadline(.seconds(10), "the sender to finish") { try await sender.value }
-        #expect(completed.value == frameCount)
+        #expect(completed.count == frameCount)
     }
 }
 
@@ -317,55 +320,6 @@ private struct ConnectedPair: Sendable {
     }
 }
 
-/// A count that only grows, with waits for it to grow.
-private final class Progress: Sendable {
-    private struct State {
-        var value = 0
-        var nextID = 0
-        var waiters: [(id: Int, beyond: Int, continuation: CheckedContinuation<Bool, Never>)] = []
-    }
-    private let state = Mutex(State())
-
-    var value: Int { state.withLock { $0.value } }
-
-    func advance(to value: Int) {
-        let ready = state.withLock { state in
-            state.value = max(state.value, value)
-            let ready = state.waiters.filter { $0.beyond < state.value }
-            state.waiters.removeAll { $0.beyond < state.value }
-            return ready.map(\.continuation)
-        }
-        for waiter in ready { waiter.resume(returning: true) }
-    }
-
-    /// Whether the count passes `beyond` within `timeout`.
-    func wait(beyond: Int, timeout: Duration) async -> Bool {
-        await withCheckedContinuation { continuation in
-            let id: Int? = state.withLock { state in
-                if state.value > beyond { return nil }
-                state.nextID += 1
-                state.waiters.append((state.nextID, beyond, continuation))
-                return state.nextID
-            }
-            guard let id else {
-                continuation.resume(returning: true)
-                return
-            }
-            Task {
-                try? await Task.sleep(for: timeout)
-                self.expire(id)
-            }
-        }
-    }
-
-    private func expire(_ id: Int) {
-        let waiter = state.withLock { state in
-            state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0).continuation }
-        }
-        waiter?.resume(returning: false)
-    }
-}
-
 /// A frame header built by hand, valid or not.
 private func header(magic: [UInt8] = [0x46, 0x57], type: UInt8, flags: UInt8 = 0, length: UInt32) -> [UInt8] {
     var bytes = magic + [type, flags]
@@ -377,28 +331,6 @@ private func header(magic: [UInt8] = [0x46, 0x57], type: UInt8, flags: UInt8 = 0
 /// The 8 little-endian bytes of `value`.
 private func idBytes(_ value: UInt64) -> [UInt8] {
     withUnsafeBytes(of: value.littleEndian) { Array($0) }
-}
-
-/// `count` pseudo-random bytes from `seed` (SplitMix64), filled 8 bytes at a time.
-private func patternBytes(count: Int, seed: UInt64) -> [UInt8] {
-    var state = seed
-    return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-        let raw = UnsafeMutableRawBufferPointer(buffer)
-        var offset = 0
-        while offset < count {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var mixed = state
-            mixed = (mixed ^ (mixed >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            mixed = (mixed ^ (mixed >> 27)) &* 0x94d0_49bb_1331_11eb
-            mixed ^= mixed >> 31
-            let take = min(8, count - offset)
-            withUnsafeBytes(of: mixed) {
-                raw.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: take)
-            }
-            offset += take
-        }
-        initialized = count
-    }
 }
 
 /// `base` with `id` in its first 8 bytes, so that every frame differs.

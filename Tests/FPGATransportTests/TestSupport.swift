@@ -1,23 +1,6 @@
 import FPGATransport
 import Testing
 
-/// SplitMix64: a small seeded generator, so that every run mutates the same way.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
-
 /// Feeds `bytes` to `decoder`.
 func feed(_ decoder: inout FrameDecoder, _ bytes: ArraySlice<UInt8>) throws(WireError) -> [Frame] {
     let result = bytes.withUnsafeBytes { raw in Result { () throws(WireError) in try decoder.feed(raw) } }

@@ -1,4 +1,5 @@
 import FPGACluster
+import FPGAKernels
 import FPGATestSupport
 import FPGATransport
 import Foundation
@@ -148,7 +149,7 @@ struct HostilePeerTests {
         let request = RunRequest(deviceIndex: 0, jobKind: "echo", parameters: [])
         let maxRuns = 4096  // 4 GiB: far more than any bounded worker takes in.
         let peak = Peak(try residentBytes(of: worker.pid))
-        let progress = SendProgress()
+        let progress = ProgressCounter()
         let flood = Task {
             defer { progress.end() }
             for id in 1...maxRuns {
@@ -167,7 +168,7 @@ struct HostilePeerTests {
         // Sends until none completes for 2 s, the sender ends (the worker closed the
         // connection), or 15 s pass.
         let started = ContinuousClock.now
-        var outcome = SendProgress.Wait.advanced
+        var outcome = ProgressCounter.Wait.advanced
         while outcome == .advanced, ContinuousClock.now - started < .seconds(15) {
             outcome = await progress.wait(beyond: progress.count, timeout: .seconds(2))
         }
@@ -247,7 +248,7 @@ struct HostilePeerTests {
         defer { worker.stop() }
         let port = try workerPort(worker)
         let hello = try OutgoingFrame.hello(Hello(clientNonce: [UInt8](0..<32), clientName: "fuzz-client")).bytes
-        var random = SplitMix(seed: 0x4845_4c4c_4f21)
+        var random = SplitMix64(seed: 0x4845_4c4c_4f21)
         let inputs = (0..<200).map { _ in mutated(hello, using: &random) }
 
         let batch = 50
@@ -562,76 +563,6 @@ func expectServed(
     try await expectSameMembers(gz, expected, sourceLocation: sourceLocation)
 }
 
-/// How many sends completed, with waits for more.
-final class SendProgress: Sendable {
-    enum Wait: Sendable, Equatable {
-        /// The count grew.
-        case advanced
-        /// The count did not grow for the whole timeout.
-        case quiet
-        /// The sender finished (done, failed or closed).
-        case ended
-    }
-
-    private struct State {
-        var count = 0
-        var ended = false
-        var nextID = 0
-        var waiters: [(id: Int, beyond: Int, continuation: CheckedContinuation<Wait, Never>)] = []
-    }
-    private let state = Mutex(State())
-
-    var count: Int { state.withLock { $0.count } }
-
-    func advance(to count: Int) {
-        let ready = state.withLock { state in
-            state.count = max(state.count, count)
-            let ready = state.waiters.filter { $0.beyond < state.count }
-            state.waiters.removeAll { $0.beyond < state.count }
-            return ready.map(\.continuation)
-        }
-        for waiter in ready { waiter.resume(returning: .advanced) }
-    }
-
-    func end() {
-        let waiters = state.withLock { state in
-            state.ended = true
-            defer { state.waiters = [] }
-            return state.waiters.map(\.continuation)
-        }
-        for waiter in waiters { waiter.resume(returning: .ended) }
-    }
-
-    /// Waits for the count to pass `beyond`, for the sender to end, or for `timeout`.
-    func wait(beyond: Int, timeout: Duration) async -> Wait {
-        await withCheckedContinuation { continuation in
-            let outcome: Result<Int, Never>? = state.withLock { state in
-                if state.count > beyond { return nil }
-                if state.ended { return .success(-1) }
-                state.nextID += 1
-                state.waiters.append((state.nextID, beyond, continuation))
-                return .success(state.nextID)
-            }
-            switch outcome {
-            case nil: continuation.resume(returning: .advanced)
-            case .success(-1): continuation.resume(returning: .ended)
-            case .success(let id):
-                Task {
-                    try? await Task.sleep(for: timeout)
-                    self.expire(id)
-                }
-            }
-        }
-    }
-
-    private func expire(_ id: Int) {
-        let waiter = state.withLock { state in
-            state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0).continuation }
-        }
-        waiter?.resume(returning: .quiet)
-    }
-}
-
 /// The highest value seen.
 final class Peak: Sendable {
     private let value: Mutex<Int>
@@ -643,24 +574,9 @@ final class Peak: Sendable {
     func record(_ candidate: Int) { value.withLock { $0 = max($0, candidate) } }
 }
 
-/// SplitMix64: a seeded generator, so that every run mutates the same way.
-struct SplitMix: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94d0_49bb_1331_11eb
-        return mixed ^ (mixed >> 31)
-    }
-}
-
 /// `bytes` with one to four random changes: flipped bits, changed or deleted bytes, a cut,
 /// bytes appended, or a different body length in the header.
-func mutated(_ bytes: [UInt8], using random: inout SplitMix) -> [UInt8] {
+func mutated(_ bytes: [UInt8], using random: inout SplitMix64) -> [UInt8] {
     var bytes = bytes
     for _ in 0..<Int.random(in: 1...4, using: &random) {
         guard !bytes.isEmpty else { break }
