@@ -238,47 +238,44 @@ struct AXLFReader {
         return count
     }
 
+    /// The fixed-size entries of a section that starts with their count (`header` bytes
+    /// before the first), each read by `entry` from its offset in the file.
+    func entries<Entry>(
+        _ section: AXLF.Section, header: Int, entrySize: Int, _ what: String,
+        _ entry: (_ base: Int, _ index: Int) throws(DeviceError) -> Entry
+    ) throws(DeviceError) -> [Entry] {
+        let count = try count(section, header: header, entrySize: entrySize, what)
+        var entries: [Entry] = []
+        entries.reserveCapacity(count)
+        for index in 0..<count { entries.append(try entry(section.offset + header + index * entrySize, index)) }
+        return entries
+    }
+
     func memoryTopology(_ section: AXLF.Section) throws(DeviceError) -> [AXLF.MemoryData] {
-        let size = AXLF.Layout.memoryDataSize
-        let count = try count(section, header: 8, entrySize: size, "MEM_TOPOLOGY")
-        var memories: [AXLF.MemoryData] = []
-        for index in 0..<count {
-            let base = section.offset + 8 + index * size
+        try entries(section, header: 8, entrySize: AXLF.Layout.memoryDataSize, "MEM_TOPOLOGY") {
+            (base, index) throws(DeviceError) in
             let kib = try u64(at: base + 8)
             guard kib <= UInt64(Int.max / 1024) else { throw .invalidXclbin("memory \(index) has an absurd size") }
-            memories.append(
-                AXLF.MemoryData(
-                    type: bytes[base], used: bytes[base + 1] != 0, size: Int(kib) * 1024,
-                    baseAddress: try u64(at: base + 16), tag: string(at: base + 24, length: 16)))
+            return AXLF.MemoryData(
+                type: bytes[base], used: bytes[base + 1] != 0, size: Int(kib) * 1024,
+                baseAddress: try u64(at: base + 16), tag: string(at: base + 24, length: 16))
         }
-        return memories
     }
 
     func ipLayout(_ section: AXLF.Section) throws(DeviceError) -> [AXLF.IPData] {
-        let size = AXLF.Layout.ipDataSize
-        let count = try count(section, header: 8, entrySize: size, "IP_LAYOUT")
-        var ips: [AXLF.IPData] = []
-        for index in 0..<count {
-            let base = section.offset + 8 + index * size
-            ips.append(
-                AXLF.IPData(
-                    type: try u32(at: base), properties: try u32(at: base + 4), baseAddress: try u64(at: base + 8),
-                    name: string(at: base + 16, length: 64)))
+        try entries(section, header: 8, entrySize: AXLF.Layout.ipDataSize, "IP_LAYOUT") {
+            (base, _) throws(DeviceError) in
+            AXLF.IPData(
+                type: try u32(at: base), properties: try u32(at: base + 4), baseAddress: try u64(at: base + 8),
+                name: string(at: base + 16, length: 64))
         }
-        return ips
     }
 
     func connectivity(_ section: AXLF.Section) throws(DeviceError) -> [AXLF.Connection] {
-        let size = AXLF.Layout.connectionSize
-        let count = try count(section, header: 4, entrySize: size, "CONNECTIVITY")
-        var connections: [AXLF.Connection] = []
-        for index in 0..<count {
-            let base = section.offset + 4 + index * size
-            connections.append(
-                AXLF.Connection(
-                    argumentIndex: try i32(at: base), ipIndex: try i32(at: base + 4), memoryIndex: try i32(at: base + 8)
-                ))
+        try entries(section, header: 4, entrySize: AXLF.Layout.connectionSize, "CONNECTIVITY") {
+            (base, _) throws(DeviceError) in
+            AXLF.Connection(
+                argumentIndex: try i32(at: base), ipIndex: try i32(at: base + 4), memoryIndex: try i32(at: base + 8))
         }
-        return connections
     }
 }
