@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // Tests only: TestClock (time advanced by hand) and async child processes.
+        .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
     ],
     targets: [
         // MARK: C shims
@@ -153,7 +156,11 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "FPGATestSupport",
-            dependencies: ["FPGACluster", "FPGADrivers", "FPGAKernels", "FPGADevice", "CZlib"],
+            dependencies: [
+                "FPGACluster", "FPGADrivers", "FPGAKernels", "FPGADevice", "CZlib",
+                .product(name: "Clocks", package: "swift-clocks"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
             path: "Tests/FPGATestSupport"),
         .testTarget(name: "FPGAExecutionTests", dependencies: ["FPGAExecution"]),
         .testTarget(
