@@ -1,7 +1,8 @@
 # FPGACluster: build, demo, tests, benchmark, docs and formatting.
 #
 #   make demo         compress a 256 MiB sample on simulated FPGAs and check it with gzip
-#   make test         run the tests (all but the 1 GiB stream test)
+#   make test         run the tests (all but the 1 GiB stream test), under a watchdog
+#   make test-stress  the same while stress-ng --cpu 2 loads both cores
 #   make test-stream  run the 1 GiB stream test
 #   make bench        compare fpga-compress with gzip, pigz and igzip on a 1 GiB input
 #   make bench-transport  measure remote workers on loopback against iperf3 and a local run
@@ -31,6 +32,7 @@ BUILD_DIR := $(or $(SCRATCH_PATH),.build)
 # Debian packages the build and the tests need, and those only the benchmark needs.
 DEPS_PACKAGES := zlib1g-dev libisal-dev libuv1-dev libxrt-dev pkg-config gzip python3 iproute2
 BENCH_PACKAGES := pigz isal time
+STRESS_PACKAGES := stress-ng
 BENCH_TRANSPORT_PACKAGES := iperf3 time
 
 # sudo only when not root.
@@ -43,7 +45,7 @@ DEMO_SIZE := 268435456
 
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests Samples
 
-.PHONY: all deps deps-bench deps-bench-transport build demo test test-stream bench bench-transport bench-cnv docs \
+.PHONY: all deps deps-stress test-stress deps-bench deps-bench-transport build demo test test-stream bench bench-transport bench-cnv docs \
 	format lint clean-demo brevitas-parity bench-brevitas bench-classify
 
 all: build
@@ -67,6 +69,9 @@ endef
 
 deps:
 	$(call install_missing,$(DEPS_PACKAGES))
+
+deps-stress: deps
+	$(call install_missing,$(STRESS_PACKAGES))
 
 deps-bench: deps
 	$(call install_missing,$(BENCH_PACKAGES))
@@ -95,9 +100,26 @@ demo: build $(DEMO_INPUT)
 clean-demo:
 	rm -rf $(DEMO_DIR)
 
+# The whole run is watched: every test bounds its own waits, and this bounds the run itself, so
+# a test that hangs anyway fails `make test` with a message instead of holding the machine.
+# TEST_WATCHDOG is in seconds; the suite takes about a minute on 2 cores after the build.
+TEST_WATCHDOG ?= 900
 test: deps
 	$(SWIFT) build --build-tests $(SWIFTPM_FLAGS)
-	$(SWIFT) test --skip-build --skip FPGAClusterStreamTests $(SWIFTPM_FLAGS)
+	@status=0; timeout --kill-after=30 $(TEST_WATCHDOG) \
+	    $(SWIFT) test --skip-build --skip FPGAClusterStreamTests $(SWIFTPM_FLAGS) || status=$$?; \
+	if [ $$status -eq 124 ] || [ $$status -eq 137 ]; then \
+	    echo "make test: the test run passed its $(TEST_WATCHDOG) s watchdog and was killed (a test hung)" >&2; \
+	fi; \
+	exit $$status
+
+# `make test` while stress-ng keeps both cores busy: a test that leans on wall-clock time or a
+# lucky schedule fails here. stress-ng is stopped however the run ends.
+test-stress: deps-stress
+	@stress-ng --cpu $(or $(STRESS_CPUS),2) --timeout $$(( $(TEST_WATCHDOG) + 600 )) --quiet & stress=$$!; \
+	trap 'kill $$stress 2>/dev/null; wait $$stress 2>/dev/null' EXIT; \
+	echo "stress-ng --cpu $(or $(STRESS_CPUS),2) running as $$stress"; \
+	$(MAKE) --no-print-directory test
 
 test-stream: deps
 	$(SWIFT) test --filter FPGAClusterStreamTests $(SWIFTPM_FLAGS)
