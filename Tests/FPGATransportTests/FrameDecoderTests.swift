@@ -119,6 +119,86 @@ struct FrameDecoderTests {
         }
     }
 
+    // MARK: Reading as a connection does
+
+    @Test func readingAsAConnectionGivesTheSameFramesAsFeeding() throws {
+        let stream = try sampleFrames().flatMap(\.bytes)
+        let expected = try decodeFrames(stream)
+        for maxRead in [1, 2, 3, 15, 16, 17, 100, 4096, .max] {
+            var decoder = FrameDecoder()
+            #expect(try readAsConnection(&decoder, stream[...], maxRead: maxRead) == expected, "reads of \(maxRead)")
+            #expect(decoder.bufferedByteCount == 0)
+        }
+    }
+
+    /// A read lends the rest of the header, then the rest of the body, never more: a
+    /// connection's `recv` cannot take bytes of the next frame. The body is read straight into
+    /// the array the frame hands out.
+    @Test func readLendsTheCurrentFramesStorageOnly() throws {
+        let payload = ArraySlice((0..<1000).map { UInt8(truncatingIfNeeded: $0) })
+        let stream = try OutgoingFrame.result(id: 3, .success, payload: payload).bytes
+        var decoder = FrameDecoder()
+        #expect(decoder.bytesWanted == 16)
+        var offset = 0
+        var lent: [Int] = []
+        var bodyStorage: UnsafeMutableRawPointer?
+        var frame: Frame?
+        while frame == nil {
+            let stored = stream.withUnsafeBytes { source in
+                decoder.read { region in
+                    lent.append(region.count)
+                    if offset >= 16 && bodyStorage == nil { bodyStorage = region.baseAddress }
+                    let count = min(region.count, 600)
+                    region.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<(offset + count)]))
+                    return count
+                }
+            }
+            offset += stored
+            frame = try decoder.nextFrame()
+        }
+        #expect(lent == [16, 1001, 401])
+        let body = try #require(frame).body
+        #expect(body == Array(stream[16...]))
+        body.withUnsafeBytes { #expect($0.baseAddress == UnsafeRawPointer(bodyStorage)) }
+        #expect(decoder.bytesWanted == 16)
+    }
+
+    /// What a read stores counts; a `recv` result of 0 (end of stream) or -1 stores nothing.
+    @Test func aReadThatStoresNothingChangesNothing() throws {
+        var decoder = FrameDecoder()
+        #expect(decoder.read { _ in -1 } == -1)
+        #expect(decoder.read { _ in 0 } == 0)
+        #expect(decoder.bufferedByteCount == 0)
+        #expect(try decoder.nextFrame() == nil)
+        let cancel = try OutgoingFrame.cancel(id: 4).bytes
+        #expect(try readAsConnection(&decoder, cancel[..<7]).isEmpty)
+        #expect(decoder.read { _ in -1 } == -1)
+        #expect(decoder.bufferedByteCount == 7)
+        #expect(decoder.bytesWanted == 9)
+        #expect(try readAsConnection(&decoder, cancel[7...]).map(\.header.requestID) == [4])
+    }
+
+    /// Limits raised between the read that completes a header and the step after it apply to
+    /// that header, as when a handshake completes while a frame arrives.
+    @Test func limitsRaisedBeforeTheStepApplyToTheHeaderJustRead() throws {
+        let header = FrameHeader(type: .run, bodyLength: 100, requestID: 1).encoded()
+        var raised = FrameDecoder(limits: WireLimits(maxBodyLength: 10))
+        _ = header.withUnsafeBytes { source in
+            raised.read { region in
+                region.copyMemory(from: source)
+                return 16
+            }
+        }
+        raised.limits = WireLimits(maxBodyLength: 100)
+        #expect(try raised.nextFrame() == nil)
+        #expect(raised.bytesWanted == 100)
+
+        var small = FrameDecoder(limits: WireLimits(maxBodyLength: 10))
+        #expect(throws: WireError.bodyTooLarge(length: 100, limit: 10)) { try readAsConnection(&small, header[...]) }
+        #expect(small.bytesWanted == 0)
+        #expect(small.error == .bodyTooLarge(length: 100, limit: 10))
+    }
+
     @Test func emptyBodiesCompleteAtTheHeader() throws {
         var decoder = FrameDecoder()
         let cancel = try OutgoingFrame.cancel(id: 77).bytes

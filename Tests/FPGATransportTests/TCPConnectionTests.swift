@@ -132,6 +132,45 @@ struct TCPConnectionTests {
         #expect(pair.client.isClosed)
     }
 
+    /// A frame cut into pieces sent one by one arrives whole, however the receiver's reads
+    /// fall, and the frames around it are untouched.
+    @Test func framesSentInPiecesArriveWhole() async throws {
+        let pair = try await ConnectedPair.make()
+        defer { pair.close() }
+        let payload = TestData.random(count: 100_000, seed: 3)
+        let frames = [
+            OutgoingFrame.heartbeat(Heartbeat(timestampMilliseconds: 1)),
+            try OutgoingFrame.run(id: 7, echoRequest, payload: payload[...]),
+            try OutgoingFrame.cancel(id: 7),
+        ]
+        let stream = frames.flatMap(\.bytes)
+        let before = ContinuousClock.now
+        let cuts = [0, 3, 16, 17, 20, 1000, 50_000, stream.count - 10, stream.count]
+        for (start, end) in zip(cuts, cuts.dropFirst()) {
+            try await pair.client.send(OutgoingFrame(head: Array(stream[start..<end])))
+        }
+        for (index, sent) in frames.enumerated() {
+            let frame = try await withDeadline(.seconds(10), "frame \(index)") { try await pair.server.receive() }
+            #expect(frame.header.requestID == UInt64(index == 0 ? 0 : 7))
+            #expect(equalBytes(frame.body[...], sent.bytes[16...]), "frame \(index) differs")
+        }
+        // The time of the last complete frame: after the first piece was sent.
+        #expect(pair.server.lastFrameReceived >= before)
+    }
+
+    @Test func aPeerClosingInTheMiddleOfAFrameIsReported() async throws {
+        let pair = try await ConnectedPair.make()
+        defer { pair.close() }
+        try await pair.client.send(.heartbeat(Heartbeat(timestampMilliseconds: 9)))
+        try await pair.client.send(OutgoingFrame(head: header(type: 8, length: 8) + [1, 2, 3]))
+        pair.client.close("test closes mid-frame")
+        let whole = try await withDeadline(.seconds(10), "the whole frame") { try await pair.server.receive() }
+        #expect(try whole.decodeMessage() == .heartbeat(Heartbeat(timestampMilliseconds: 9)))
+        await #expect(throws: TransportError.closed("peer closed the connection in the middle of a frame")) {
+            _ = try await withDeadline(.seconds(10), "the close") { try await pair.server.receive() }
+        }
+    }
+
     @Test func sendAfterCloseThrows() async throws {
         let pair = try await ConnectedPair.make()
         defer { pair.close() }

@@ -7,6 +7,29 @@ func feed(_ decoder: inout FrameDecoder, _ bytes: ArraySlice<UInt8>) throws(Wire
     return try result.get()
 }
 
+/// Reads `bytes` into `decoder` as a connection reads its socket: each read lends the
+/// decoder's storage and stores at most `maxRead` bytes (what one `recv` returns), and
+/// `nextFrame()` follows every read.
+func readAsConnection(_ decoder: inout FrameDecoder, _ bytes: ArraySlice<UInt8>, maxRead: Int = .max)
+    throws(WireError) -> [Frame]
+{
+    var frames: [Frame] = []
+    var offset = bytes.startIndex
+    while offset < bytes.endIndex {
+        let count = min(maxRead, bytes.endIndex - offset)
+        let stored = bytes[offset..<(offset + count)].withUnsafeBytes { source in
+            decoder.read { region in
+                let stored = min(region.count, source.count)
+                region.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[..<stored]))
+                return stored
+            }
+        }
+        offset += stored
+        if let frame = try decoder.nextFrame() { frames.append(frame) }
+    }
+    return frames
+}
+
 /// Decodes `bytes`, which must hold exactly whole frames.
 func decodeFrames(_ bytes: [UInt8], limits: WireLimits = .default) throws(WireError) -> [Frame] {
     var decoder = FrameDecoder(limits: limits)

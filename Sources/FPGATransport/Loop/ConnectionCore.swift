@@ -20,11 +20,10 @@ final class ConnectionCore: @unchecked Sendable {
     private let descriptor: Int32
     private var poll: UnsafeMutablePointer<uv_poll_t>?
     private var watched: Int32 = 0
-    private var header = [UInt8](repeating: 0, count: FrameHeader.size)
-    private var headerFilled = 0
-    private var pendingHeader: FrameHeader?
-    private var body: [UInt8] = []
-    private var bodyFilled = 0
+    /// Cuts the received bytes into frames; the socket is read straight into its storage.
+    private var decoder: FrameDecoder
+    /// Whether `decoder` has the full limits of a completed handshake.
+    private var decoderHasFullLimits = false
     private var writing: [PendingWrite] = []
     private var connectWaiter: CheckedContinuation<Void, any Error>?
     private var connectEndpoint: Endpoint?
@@ -51,6 +50,7 @@ final class ConnectionCore: @unchecked Sendable {
         self.descriptor = descriptor
         self.loop = loop
         self.limits = limits
+        self.decoder = FrameDecoder(limits: limits.wireLimits(handshakeComplete: false))
     }
 
     var isClosed: Bool { shared.withLock { $0.closeReason != nil } }
@@ -165,31 +165,19 @@ final class ConnectionCore: @unchecked Sendable {
 
     // MARK: Reading
 
-    /// Loop thread: reads what the socket has, straight into the frame being assembled.
+    /// Loop thread: reads what the socket has, straight into the frame the decoder is filling.
     private func readAvailable() {
         var budget = 8 << 20
         while budget > 0, !loopClosed, !shared.withLock({ $0.readPaused }) {
-            let got: Int
-            if let frameHeader = pendingHeader {
-                let want = frameHeader.bodyLength - bodyFilled
-                got = body.withUnsafeMutableBytes { raw in
-                    recv(descriptor, raw.baseAddress! + bodyFilled, want, 0)
-                }
-                if got > 0 {
-                    bodyFilled += got
-                    if bodyFilled == frameHeader.bodyLength { completeFrame() }
-                }
-            } else {
-                let want = FrameHeader.size - headerFilled
-                got = header.withUnsafeMutableBytes { raw in recv(descriptor, raw.baseAddress! + headerFilled, want, 0)
-                }
-                if got > 0 {
-                    headerFilled += got
-                    if headerFilled == FrameHeader.size { headerComplete() }
-                }
+            let descriptor = self.descriptor
+            var code: Int32 = 0
+            let got = decoder.read { region in
+                let got = recv(descriptor, region.baseAddress, region.count, 0)
+                if got < 0 { code = errno }
+                return got
             }
             if got == 0 {
-                let midFrame = headerFilled > 0 || pendingHeader != nil
+                let midFrame = decoder.bufferedByteCount > 0
                 closeOnLoop(
                     .closed(
                         midFrame ? "peer closed the connection in the middle of a frame" : "peer closed the connection")
@@ -197,49 +185,34 @@ final class ConnectionCore: @unchecked Sendable {
                 return
             }
             if got < 0 {
-                let code = errno
                 if code == EAGAIN || code == EWOULDBLOCK { return }
                 if code == EINTR { continue }
                 closeOnLoop(.closed(String(cString: strerror(code))))
                 return
             }
             budget -= got
+            // After the bytes are in: a header that arrives after the handshake completed is
+            // checked against the full limits.
+            raiseLimitsIfHandshakeComplete()
+            do {
+                if let frame = try decoder.nextFrame() { deliver(frame) }
+            } catch {
+                let reason = String(describing: error)
+                closeOnLoop(
+                    .protocolViolation(reason), farewell: OutgoingFrame.error(code: error.code, message: reason))
+                return
+            }
         }
     }
 
-    private func headerComplete() {
-        let decoded: FrameHeader
-        do {
-            let wire = limits.wireLimits(handshakeComplete: shared.withLock { $0.handshakeComplete })
-            decoded = try header.withUnsafeBytes { try FrameHeader.decode($0, limits: wire) }
-        } catch {
-            let reason = String(describing: error)
-            closeOnLoop(
-                .protocolViolation(reason),
-                farewell: OutgoingFrame.error(code: (error as? WireError)?.code ?? .malformedFrame, message: reason))
-            return
-        }
-        headerFilled = 0
-        if decoded.bodyLength == 0 {
-            pendingHeader = decoded
-            body = []
-            completeFrame()
-            return
-        }
-        pendingHeader = decoded
-        bodyFilled = 0
-        // Every byte is written by recv before the frame is handed out.
-        body = [UInt8](unsafeUninitializedCapacity: decoded.bodyLength) { _, count in count = decoded.bodyLength }
+    private func raiseLimitsIfHandshakeComplete() {
+        guard !decoderHasFullLimits, shared.withLock({ $0.handshakeComplete }) else { return }
+        decoder.limits = limits.wireLimits(handshakeComplete: true)
+        decoderHasFullLimits = true
     }
 
-    private func completeFrame() {
-        guard let frameHeader = pendingHeader else { return }
-        var finished: [UInt8] = []
-        swap(&finished, &body)
-        pendingHeader = nil
-        bodyFilled = 0
-        let frame = Frame(header: frameHeader, body: finished)
-        let size = finished.count + FrameHeader.size
+    private func deliver(_ frame: Frame) {
+        let size = frame.body.count + FrameHeader.size
         let receiver: CheckedContinuation<Frame, any Error>? = shared.withLock { state in
             state.lastFrame = .now
             if !state.receivers.isEmpty {
