@@ -162,6 +162,12 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             path: "Tests/FPGATestSupport"),
+        // `make fuzz`: a million seeded frames through the decoder every connection reads with.
+        .executableTarget(
+            name: "fpga-transport-fuzz",
+            dependencies: ["FPGATransport"],
+            path: "Tests/FPGATransportFuzz"
+        ),
         .testTarget(name: "FPGAExecutionTests", dependencies: ["FPGAExecution"]),
         .testTarget(
             name: "FPGATransportTests", dependencies: ["FPGATransport", "CLibUV", "FPGATestSupport", "FPGAKernels"]),
