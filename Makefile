@@ -131,7 +131,7 @@ test-stream: deps
 # gives the same cases; a failure prints the --case that replays it. Exits non-zero on a failure.
 FUZZ_FRAMES ?= 1000000
 FUZZ_SEED ?= 1
-fuzz:
+fuzz: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product fpga-transport-fuzz $(SWIFTPM_FLAGS)
 	$(BUILD_DIR)/release/fpga-transport-fuzz --frames $(FUZZ_FRAMES) --seed $(FUZZ_SEED)
 

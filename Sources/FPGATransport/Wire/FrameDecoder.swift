@@ -9,8 +9,9 @@
 ///   checks a header that is complete or hands out a frame that is.
 /// - ``feed(_:)`` copies bytes from the caller's buffer and returns every frame they complete.
 ///
-/// A header is checked as soon as its 16 bytes are in, against ``limits`` as they are then,
-/// so a body over the limit is rejected before anything is allocated for it. A body's storage
+/// A header is checked as soon as its 16 bytes are in (by the step after the read that
+/// completes it), against ``limits`` as they are then, so a body over the limit is rejected
+/// before anything is allocated for it or read of it. A body's storage
 /// is allocated once, at its announced length, when its header has passed: the limit bounds
 /// what a header can make the decoder allocate. After an error the decoder stays failed: the
 /// connection is unusable and must be closed.
@@ -45,10 +46,11 @@ public struct FrameDecoder: Sendable {
         return header.bodyLength - bodyFilled
     }
 
-    /// Lends `fill` the storage for the stream's next ``bytesWanted`` bytes (more than 0: call
-    /// ``nextFrame()`` after every read that stored bytes). `fill` writes the stream's next
-    /// bytes at the start of the buffer and returns how many; a result of 0 or less stores
-    /// nothing (it may be a `recv` result, end of stream or an error) and is returned as is.
+    /// Lends `fill` the storage for the stream's next ``bytesWanted`` bytes, which must be more
+    /// than 0 (call ``nextFrame()`` after every read that stores bytes). `fill` writes the
+    /// stream's next bytes at the start of the buffer and returns how many, at most the
+    /// buffer's size; a result of 0 or less stores nothing (a `recv` result for the end of the
+    /// stream or an error, say) and is returned as is.
     public mutating func read(_ fill: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
         let wanted = bytesWanted
         precondition(wanted > 0, "FrameDecoder.read: nothing wanted (call nextFrame() first, or the decoder failed)")
