@@ -168,12 +168,29 @@ let package = Package(
             dependencies: ["FPGATransport"],
             path: "Tests/FPGATransportFuzz"
         ),
-        .testTarget(name: "FPGAExecutionTests", dependencies: ["FPGAExecution"]),
+        // A TestClock that reports who sleeps on it, and waits for events bounded by a time
+        // limit. It depends on nothing of the package, so the lower layers' tests can use it.
+        .target(
+            name: "FPGATestClock",
+            dependencies: [.product(name: "Clocks", package: "swift-clocks")],
+            path: "Tests/FPGATestClock"),
+        .testTarget(
+            name: "FPGAExecutionTests",
+            dependencies: ["FPGAExecution", "FPGATestClock", .product(name: "Clocks", package: "swift-clocks")]),
         .testTarget(
             name: "FPGATransportTests", dependencies: ["FPGATransport", "CLibUV", "FPGATestSupport", "FPGAKernels"]),
-        .testTarget(name: "FPGADeviceTests", dependencies: ["FPGADevice", "FPGAKernels"]),
+        .testTarget(
+            name: "FPGADeviceTests",
+            dependencies: [
+                "FPGADevice", "FPGAKernels", "FPGAExecution", "FPGATestClock",
+                .product(name: "Clocks", package: "swift-clocks"),
+            ]),
         .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "FPGAExecution", "CZlib"]),
-        .testTarget(name: "FPGADriversTests", dependencies: ["FPGADrivers", "FPGATestSupport"]),
+        .testTarget(
+            name: "FPGADriversTests",
+            dependencies: [
+                "FPGADrivers", "FPGATestSupport", "FPGATestClock", .product(name: "Clocks", package: "swift-clocks"),
+            ]),
         .testTarget(
             name: "FPGADeviceXRTTests",
             dependencies: ["FPGADeviceXRT", "FPGADrivers", "FPGAKernels", "FPGATestSupport", "CXRT"]),

@@ -76,6 +76,8 @@ final class SimulatedRun: Sendable {
 
     var failure: String? { state.withLock { $0.failure } }
 
+    var current: RunState { state.withLock { $0.state } }
+
     func setRunning() { state.withLock { $0.state = .running } }
 
     func finish(failure: String?) {
@@ -92,7 +94,9 @@ final class SimulatedRun: Sendable {
         for waiter in waiters { waiter.resume(returning: final) }
     }
 
-    func wait(timeout: Duration?) async throws -> RunState {
+    /// Waits until the run is final, or until `deadline` (on the device's clock) passes:
+    /// `.timeout` then.
+    func wait(deadline: ClockDeadline?) async throws -> RunState {
         let id = state.withLock { state -> UInt64 in
             state.nextWaiter += 1
             return state.nextWaiter
@@ -102,15 +106,16 @@ final class SimulatedRun: Sendable {
                 let ready: RunState? = state.withLock { state in
                     if state.state.isFinal { return state.state }
                     if Task.isCancelled { return nil }
+                    if deadline?.hasPassed == true { return .timeout }
                     state.waiters[id] = continuation
                     return .new
                 }
                 switch ready {
                 case nil: continuation.resume(throwing: CancellationError())
                 case .new?:
-                    if let timeout {
+                    if let deadline {
                         let timer = Task { [self] in
-                            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                            guard (try? await deadline.sleep()) != nil else { return }
                             self.resumeWaiter(id, with: .success(.timeout))
                         }
                         state.withLock { state in

@@ -9,7 +9,12 @@ import Synchronization
 ///   loaded; their arguments must match the xclbin's declaration exactly.
 /// - Each compute unit has its own thread and runs one run at a time, in start order,
 ///   as an `ap_ctrl_chain` unit does; an optional ``TimingModel`` makes it as slow as the
-///   card it stands for.
+///   card it stands for: the unit computes, then stays busy until its ``clock`` says the
+///   modelled time has passed.
+/// - Time is a dependency: the timing model and the timeouts of ``wait(_:timeout:)`` are
+///   measured on the clock given at creation (`ContinuousClock` by default). A test passes
+///   a clock it advances by hand, and sees a run still running before the clock reaches
+///   its modelled duration and completed after, whatever the load on the machine.
 /// - Memory banks have the sizes the xclbin declares, and a buffer must be in the bank
 ///   its argument is connected to.
 ///
@@ -18,6 +23,8 @@ public actor SimulatedDevice: Device {
     public nonisolated let info: DeviceInfo
     /// The timing model of each compute unit, if any.
     public nonisolated let timing: TimingModel?
+    /// The clock the timing model and run-wait timeouts are measured on.
+    public nonisolated let clock: any Clock<Duration>
 
     private let executor: ThreadExecutor
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
@@ -33,10 +40,15 @@ public actor SimulatedDevice: Device {
     private var runs: [UInt64: SimulatedRun] = [:]
     private var nextID: UInt64 = 1
 
-    /// Creates a device named `name` whose programs may use `kernels`.
-    public init(name: String, kernels: [any SoftwareKernel], timing: TimingModel? = nil) {
+    /// Creates a device named `name` whose programs may use `kernels`, its compute units
+    /// as slow as `timing` says (as fast as the host when nil), time measured on `clock`.
+    public init(
+        name: String, kernels: [any SoftwareKernel], timing: TimingModel? = nil,
+        clock: any Clock<Duration> = ContinuousClock()
+    ) {
         info = DeviceInfo(name: name, kind: .simulated)
         self.timing = timing
+        self.clock = clock
         executor = ThreadExecutor(name: name)
         library = Dictionary(kernels.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
     }
@@ -187,10 +199,12 @@ public actor SimulatedDevice: Device {
         let invocation = KernelInvocationBox(
             KernelInvocation(computeUnit: unit.name, computeUnitIndex: unit.index, values: values))
         let timing = self.timing
+        let clock = self.clock
         let inUse = used
         unit.thread.submit {
+            // The modelled time starts when the unit takes the run, before it is seen running.
+            let began = ClockDeadline.now(on: clock)
             record.setRunning()
-            let began = ContinuousClock.now
             var failure: String?
             do {
                 try unit.implementation.execute(invocation.invocation)
@@ -198,8 +212,10 @@ public actor SimulatedDevice: Device {
                 failure = String(describing: error)
             }
             if let timing {
+                // The unit stays busy (its thread blocked, later runs queued) until the
+                // clock reaches the modelled end, however long the computing took.
                 let target = timing.duration(forUnits: unit.implementation.workUnits(of: invocation.invocation))
-                blockingSleep(for: target - (ContinuousClock.now - began))
+                began.advanced(by: target).blockingWait()
             }
             for storage in inUse { storage.runsUsing.subtract(1, ordering: .acquiringAndReleasing) }
             unit.pending.subtract(1, ordering: .relaxed)
@@ -208,14 +224,24 @@ public actor SimulatedDevice: Device {
         return run
     }
 
+    /// Waits for a run to finish; a timeout is measured on the device's ``clock`` from this
+    /// call on.
     public func wait(_ run: Run, timeout: Duration?) async throws -> RunState {
         guard let record = runs[run.id] else { throw DeviceError.unknownRun }
-        let state = try await record.wait(timeout: timeout)
+        let state = try await record.wait(deadline: timeout.map { ClockDeadline(after: $0, on: clock) })
         if state.isFinal && state != .timeout {
             runs[run.id] = nil
             if let failure = record.failure { failures[run.id] = failure }
         }
         return state
+    }
+
+    /// The state of a run now, without waiting (XRT's `xrt::run::state`): `.queued` until
+    /// its compute unit takes it, `.running`, then `.completed` or `.error`. A run whose
+    /// final state was already returned by ``wait(_:timeout:)`` is no longer known.
+    public func state(of run: Run) throws -> RunState {
+        guard let record = runs[run.id] else { throw DeviceError.unknownRun }
+        return record.current
     }
 
     /// Failure messages of failed runs already waited for, kept until asked once.

@@ -16,7 +16,8 @@ public actor FINNDriver {
     public nonisolated let imageBytes: Int
     /// The most images one call accepts.
     public nonisolated let maxBatch: Int
-    /// How long to wait for `odma0`; nil waits without limit.
+    /// How long to wait for `odma0`; nil waits without limit. The device measures it on its
+    /// own clock (a ``SimulatedDevice``'s injected clock, XRT's wait on a card).
     public nonisolated let runTimeout: Duration?
     /// Batches the driver works on at once.
     public nonisolated var capacity: Int { 1 }

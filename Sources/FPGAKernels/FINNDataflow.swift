@@ -10,7 +10,8 @@ import FPGAExecution
 ///
 /// Both kernels take `(addr, numReps)`, FINN's IODMA arguments: a buffer and the number
 /// of images. `odma0` blocks on its own compute unit thread until `numReps` classes have
-/// come through, or fails after ``outputTimeout`` (a hung accelerator, seen from the host).
+/// come through, or fails after ``outputTimeout`` (a hung accelerator, seen from the host),
+/// measured on ``clock``.
 public final class FINNDataflow: Sendable {
     /// The kernel of the input DMA in a FINN Vitis build (the first dataflow partition).
     public static let inputKernelName = "StreamingDataflowPartition_0"
@@ -30,11 +31,17 @@ public final class FINNDataflow: Sendable {
     public let network: any FINNNetwork
     /// How long `odma0` waits for classes before failing its run.
     public let outputTimeout: Duration
+    /// The clock ``outputTimeout`` is measured on: `ContinuousClock` unless a test passes
+    /// one it advances by hand.
+    public let clock: any Clock<Duration>
     private let fifo = ClassFIFO()
 
-    public init(network: any FINNNetwork, outputTimeout: Duration = .seconds(30)) {
+    public init(
+        network: any FINNNetwork, outputTimeout: Duration = .seconds(30), clock: any Clock<Duration> = ContinuousClock()
+    ) {
         self.network = network
         self.outputTimeout = outputTimeout
+        self.clock = clock
     }
 
     /// The two software kernels for a ``SimulatedDevice``.
@@ -76,7 +83,7 @@ public final class FINNDataflow: Sendable {
             guard count <= output.count else {
                 throw KernelFault("numReps \(count) exceeds the \(output.count)-byte output buffer")
             }
-            let classes = try dataflow.fifo.pop(count, timeout: dataflow.outputTimeout)
+            let classes = try dataflow.fifo.pop(count, timeout: dataflow.outputTimeout, clock: dataflow.clock)
             UnsafeMutableRawBufferPointer(rebasing: output[0..<count]).copyBytes(from: classes)
         }
     }
@@ -94,18 +101,14 @@ private final class ClassFIFO: @unchecked Sendable {
         lock.broadcast()
     }
 
-    /// Takes `count` classes, waiting for them up to `timeout`.
-    func pop(_ count: Int, timeout: Duration) throws -> [UInt8] {
-        let deadline = ContinuousClock.now + timeout
+    /// Takes `count` classes, waiting for them up to `timeout` on `clock`. Blocks the
+    /// calling thread: compute unit threads only.
+    func pop(_ count: Int, timeout: Duration, clock: any Clock<Duration>) throws -> [UInt8] {
+        let deadline = ClockDeadline(after: timeout, on: clock)
         lock.lock()
         defer { lock.unlock() }
-        while classes.count < count {
-            let left = deadline - ContinuousClock.now
-            guard left > .zero else {
-                throw KernelFault(
-                    "odma0 waited \(timeout) for \(count) classes; the dataflow produced \(classes.count)")
-            }
-            lock.wait(for: left)
+        guard deadline.wait(on: lock, until: { classes.count >= count }) else {
+            throw KernelFault("odma0 waited \(timeout) for \(count) classes; the dataflow produced \(classes.count)")
         }
         let taken = Array(classes.prefix(count))
         classes.removeFirst(count)

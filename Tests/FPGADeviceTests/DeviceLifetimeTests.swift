@@ -54,8 +54,9 @@ private func threadCount(prefix: String) -> Int {
     return count
 }
 
-/// Polls until `condition` holds or `timeout` passes.
-private func eventually(within timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+/// Polls until `condition` holds or `timeout` passes: for a thread's exit or a mapping's
+/// release, which nothing announces. The limit only ends a wait that would otherwise hang.
+private func eventually(within timeout: Duration = .seconds(60), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while !condition() {
         if ContinuousClock.now > deadline { return false }

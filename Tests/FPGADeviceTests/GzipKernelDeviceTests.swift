@@ -1,5 +1,6 @@
 import FPGADevice
 import FPGAKernels
+import FPGATestClock
 import Testing
 
 /// What one run of `xilGzipCompBlock` gives back.
@@ -9,10 +10,11 @@ private struct GzipRunResult {
 }
 
 private enum GzipBench {
-    static func device(name: String = "sim-gzip", computeUnits: Int = 3, timing: TimingModel? = nil) async throws
-        -> SimulatedDevice
-    {
-        let device = SimulatedDevice(name: name, kernels: [GzipCompBlockKernel()], timing: timing)
+    static func device(
+        name: String = "sim-gzip", computeUnits: Int = 3, timing: TimingModel? = nil,
+        clock: any Clock<Duration> = ContinuousClock()
+    ) async throws -> SimulatedDevice {
+        let device = SimulatedDevice(name: name, kernels: [GzipCompBlockKernel()], timing: timing, clock: clock)
         try await device.loadXclbin(.gzipCompression(computeUnits: computeUnits))
         return device
     }
@@ -236,19 +238,30 @@ struct GzipKernelDeviceTests {
 
     @Test("the timing model charges input_size bytes")
     func timingByInputSize() async throws {
+        let clock = ObservedTestClock()
         let device = try await GzipBench.device(
-            name: "sim-gzip-rate", computeUnits: 1, timing: TimingModel(latency: .zero, unitsPerSecond: 10_000))
+            name: "sim-gzip-rate", computeUnits: 1, timing: TimingModel(latency: .zero, unitsPerSecond: 10_000),
+            clock: clock)
         let kernel = try await device.openKernel("xilGzipCompBlock")
-        let clock = ContinuousClock()
-        let begin = clock.now
-        _ = try await GzipBench.compress(device, kernel: kernel, Array(sampleText.prefix(2_000)))
-        #expect(clock.now - begin >= .milliseconds(200))
+        let input = Array(sampleText.prefix(2_000))
+        let buffers = try await GzipBench.buffers(device, kernel: kernel, input: input, seed: 0xFFFF_FFFF)
+        let run = try await device.start(kernel, arguments: GzipBench.arguments(buffers, inputSize: 2_000, crc: true))
+        // 2,000 bytes at 10,000 bytes/s.
+        try await clock.waitForSleepers(1)
+        #expect(clock.deadlines == [.milliseconds(200)])
+        await clock.advance(by: .milliseconds(200) - .nanoseconds(1))
+        #expect(try await device.state(of: run) == .running)
+        await clock.advance(by: .nanoseconds(2))
+        try await within("the run to complete") { try await device.waitForCompletion(run) }
     }
 
     @Test("a handle on all compute units starts a run on a unit its buffers are connected to")
     func allUnitHandleFollowsConnectivity() async throws {
-        // XRT narrows a run's compute units to those connected to its buffers' banks.
-        let device = try await GzipBench.device(name: "sim-gzip-cu", timing: slowTiming(.milliseconds(300)))
+        // XRT narrows a run's compute units to those connected to its buffers' banks. The
+        // first run holds its unit until the test clock passes its latency.
+        let clock = ObservedTestClock()
+        let device = try await GzipBench.device(
+            name: "sim-gzip-cu", timing: slowTiming(.milliseconds(300)), clock: clock)
         let kernel = try await device.openKernel("xilGzipCompBlock")
         let input = Array(sampleText.prefix(1_000))
         let first = try await GzipBench.buffers(device, kernel: kernel, input: input, seed: 0xFFFF_FFFF)
@@ -256,11 +269,16 @@ struct GzipKernelDeviceTests {
         let run1 = try await device.start(
             kernel, arguments: GzipBench.arguments(first, inputSize: input.count, crc: true))
         #expect(run1.computeUnit == "xilGzipCompBlock_1")
-        // The first unit is busy now; the second run's buffers are in bank 0 too.
+        try await clock.waitForSleepers(1)
+        // The first unit is busy now, the others idle; the second run's buffers are in bank 0 too.
         let run2 = try await device.start(
             kernel, arguments: GzipBench.arguments(second, inputSize: input.count, crc: true))
-        try await device.waitForCompletion(run1)
         #expect(run2.computeUnit == "xilGzipCompBlock_1")
-        try await device.waitForCompletion(run2)
+        #expect(try await device.state(of: run2) == .queued)
+        await clock.advance(by: .milliseconds(300) + .nanoseconds(1))
+        try await within("the first run") { try await device.waitForCompletion(run1) }
+        try await clock.waitForSleepers(1)
+        await clock.advance(by: .milliseconds(300) + .nanoseconds(1))
+        try await within("the second run") { try await device.waitForCompletion(run2) }
     }
 }

@@ -1,4 +1,5 @@
 import FPGADevice
+import FPGATestClock
 import Testing
 
 /// Three vadd buffers of `count` bytes in group 0.
@@ -230,48 +231,153 @@ struct RunTests {
         #expect(Array(bytes[10..<17]) == Array("probe_2".utf8))
     }
 
-    @Test("wait with a timeout on a slow run returns .timeout; a later wait sees it complete")
+    @Test("a run is running until the clock passes its modelled latency, and completed after")
+    func runEndsWithTheClock() async throws {
+        let clock = ObservedTestClock()
+        let device = try await TestProgram.device(name: "sim-latency", timing: slowTiming(.seconds(2)), clock: clock)
+        let kernel = try await device.openKernel("hook")
+        let out = try await device.allocateBuffer(size: 8, group: 0)
+        let run = try await device.start(kernel, arguments: [.buffer(out), .scalar(UInt32(1))])
+
+        // The unit computed (the hook returns at once) and now sleeps until 2 s.
+        try await clock.waitForSleepers(1)
+        #expect(clock.deadlines == [.seconds(2)])
+        await clock.advance(by: .seconds(2) - .nanoseconds(1))
+        #expect(try await device.state(of: run) == .running, "the run ended before its modelled latency")
+        await clock.advance(by: .nanoseconds(2))
+        #expect(try await within("the run to complete") { try await device.wait(run, timeout: nil) } == .completed)
+    }
+
+    @Test("wait with a timeout returns .timeout once the clock passes the timeout, and the run carries on")
     func waitTimeout() async throws {
-        let device = try await TestProgram.device(name: "sim-slow", timing: slowTiming(.seconds(2)))
+        let clock = ObservedTestClock()
+        let device = try await TestProgram.device(name: "sim-slow", timing: slowTiming(.seconds(2)), clock: clock)
         let kernel = try await device.openKernel("hook")
         let out = try await device.allocateBuffer(size: 8, group: 0)
-        let clock = ContinuousClock()
-        let begin = clock.now
         let run = try await device.start(kernel, arguments: [.buffer(out), .scalar(UInt32(1))])
+        try await clock.waitForSleepers(1)
 
-        #expect(try await device.wait(run, timeout: .milliseconds(50)) == .timeout)
-        #expect(clock.now - begin < .seconds(1), "the timeout did not cut the wait short")
+        // The timeout counts from the call to wait: 50 ms on the device's clock.
+        let waiter = Task { try await device.wait(run, timeout: .milliseconds(50)) }
+        try await clock.waitForSleepers(2)
+        #expect(clock.deadlines == [.milliseconds(50), .seconds(2)])
+        await clock.advance(by: .milliseconds(50) - .nanoseconds(1))
+        #expect(clock.sleeperCount == 2, "something woke before the clock reached the timeout")
+        await clock.advance(by: .nanoseconds(2))
+        #expect(try await waiter.boundedValue("the timed-out wait") == .timeout)
+        #expect(try await device.state(of: run) == .running)
+
+        // waitForCompletion turns a timeout into runTimedOut.
+        let second = Task { try await device.waitForCompletion(run, timeout: .milliseconds(50)) }
+        try await clock.waitForSleepers(2)
+        await clock.advance(by: .milliseconds(50) + .nanoseconds(1))
         await #expect(throws: DeviceError.runTimedOut(kernel: "hook")) {
-            try await device.waitForCompletion(run, timeout: .milliseconds(50))
+            try await second.boundedValue("the second timed-out wait")
         }
 
-        #expect(try await device.wait(run, timeout: nil) == .completed)
-        #expect(clock.now - begin >= .seconds(2), "the run finished before the timing model's latency")
+        // A wait without a timeout sees the run complete when the clock passes 2 s.
+        let last = Task { try await device.wait(run, timeout: nil) }
+        await clock.advance(toElapsed: .seconds(2) - .nanoseconds(1))
+        #expect(try await device.state(of: run) == .running)
+        await clock.advance(by: .nanoseconds(2))
+        #expect(try await last.boundedValue("the run to complete") == .completed)
     }
 
-    @Test("a wait that is cancelled throws CancellationError and the run carries on")
+    @Test("a wait whose timeout has already passed returns .timeout at once")
+    func waitZeroTimeout() async throws {
+        let clock = ObservedTestClock()
+        let device = try await TestProgram.device(name: "sim-zero", timing: slowTiming(.seconds(1)), clock: clock)
+        let kernel = try await device.openKernel("hook")
+        let out = try await device.allocateBuffer(size: 8, group: 0)
+        let run = try await device.start(kernel, arguments: [.buffer(out), .scalar(UInt32(1))])
+        try await clock.waitForSleepers(1)
+        #expect(try await device.wait(run, timeout: .zero) == .timeout)
+        #expect(clock.sleeperCount == 1, "a zero timeout left a timer behind")
+        await clock.advance(by: .seconds(1) + .nanoseconds(1))
+        #expect(try await within("the run to complete") { try await device.wait(run, timeout: nil) } == .completed)
+    }
+
+    @Test("a wait that is cancelled throws CancellationError, drops its timer, and the run carries on")
     func cancelledWait() async throws {
-        let device = try await TestProgram.device(name: "sim-cancel", timing: slowTiming(.seconds(1)))
+        let clock = ObservedTestClock()
+        let device = try await TestProgram.device(name: "sim-cancel", timing: slowTiming(.seconds(1)), clock: clock)
         let kernel = try await device.openKernel("hook")
         let out = try await device.allocateBuffer(size: 8, group: 0)
         let run = try await device.start(kernel, arguments: [.buffer(out), .scalar(UInt32(1))])
-        let waiter = Task { try await device.wait(run, timeout: nil) }
+        try await clock.waitForSleepers(1)
+
+        let waiter = Task { try await device.wait(run, timeout: .seconds(10)) }
+        // Its timer is sleeping, so the wait is registered.
+        try await clock.waitForSleepers(2)
         waiter.cancel()
-        await #expect(throws: CancellationError.self) { try await waiter.value }
-        #expect(try await device.wait(run, timeout: nil) == .completed)
+        await #expect(throws: CancellationError.self) { try await waiter.boundedValue("the waiter") }
+        try await clock.waitForSleepers(1)
+        #expect(try await device.state(of: run) == .running)
+
+        // A wait cancelled before it starts throws too.
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await device.wait(run, timeout: nil)
+        }
+        await #expect(throws: CancellationError.self) { try await early.boundedValue("the early waiter") }
+
+        await clock.advance(by: .seconds(1) + .nanoseconds(1))
+        #expect(try await within("the run to complete") { try await device.wait(run, timeout: nil) } == .completed)
     }
 
-    @Test("several tasks may wait for the same run")
+    @Test("several tasks may wait for the same run, each ending by its own timeout or with the run")
     func concurrentWaiters() async throws {
-        let device = try await TestProgram.device(name: "sim-waiters", timing: slowTiming(.milliseconds(300)))
+        let clock = ObservedTestClock()
+        let device = try await TestProgram.device(
+            name: "sim-waiters", timing: slowTiming(.milliseconds(300)), clock: clock)
         let kernel = try await device.openKernel("hook")
         let out = try await device.allocateBuffer(size: 8, group: 0)
         let run = try await device.start(kernel, arguments: [.buffer(out), .scalar(UInt32(1))])
-        let states = try await withThrowingTaskGroup(of: RunState.self) { group in
-            for _ in 0..<3 { group.addTask { try await device.wait(run, timeout: nil) } }
-            return try await group.reduce(into: []) { $0.append($1) }
+        try await clock.waitForSleepers(1)
+
+        let short = Task { try await device.wait(run, timeout: .milliseconds(100)) }
+        let long = (0..<3).map { _ in Task { try await device.wait(run, timeout: .seconds(10)) } }
+        let untimed = Task { try await device.wait(run, timeout: nil) }
+        // The unit and four timers.
+        try await clock.waitForSleepers(5)
+
+        await clock.advance(by: .milliseconds(100) + .nanoseconds(1))
+        #expect(try await short.boundedValue("the short wait") == .timeout)
+        try await clock.waitForSleepers(4)
+        #expect(try await device.state(of: run) == .running)
+
+        await clock.advance(toElapsed: .milliseconds(300) + .nanoseconds(1))
+        for waiter in long {
+            #expect(try await waiter.boundedValue("a long wait") == .completed)
         }
-        #expect(states == [.completed, .completed, .completed])
+        #expect(try await untimed.boundedValue("the untimed wait") == .completed)
+        // The unit's sleep ended, and the completed waits cancelled their timers.
+        try await clock.waitForSleepers(0)
+    }
+
+    @Test("a compute unit held by the timing model starts its next run when the clock passes the first one's end")
+    func timingModelHoldsTheUnit() async throws {
+        let clock = ObservedTestClock()
+        let device = try await TestProgram.device(name: "sim-occupy", timing: slowTiming(.seconds(1)), clock: clock)
+        let kernel = try await device.openKernel("hook:{hook_1}")
+        let out = try await device.allocateBuffer(size: 8, group: 0)
+        let first = try await device.start(kernel, arguments: [.buffer(out), .scalar(UInt32(1))])
+        let second = try await device.start(kernel, arguments: [.buffer(out), .scalar(UInt32(2))])
+        try await clock.waitForSleepers(1)
+        #expect(try await device.state(of: second) == .queued)
+
+        await clock.advance(by: .seconds(1) + .nanoseconds(1))
+        #expect(try await within("the first run") { try await device.wait(first, timeout: nil) } == .completed)
+        // The second run's modelled time starts when the unit takes it, once the clock has
+        // passed 1 s (TestClock steps through the first run's end on its way to 1 s + 1 ns).
+        try await clock.waitForSleepers(1)
+        let end = try #require(clock.deadlines.first)
+        #expect(end >= .seconds(2) && end <= .seconds(2) + .nanoseconds(1))
+        #expect(try await device.state(of: second) == .running)
+        await clock.advance(toElapsed: end - .nanoseconds(1))
+        #expect(try await device.state(of: second) == .running)
+        await clock.advance(by: .nanoseconds(2))
+        #expect(try await within("the second run") { try await device.wait(second, timeout: nil) } == .completed)
     }
 
     @Test("waiting for a run the device does not know throws unknownRun")
@@ -284,33 +390,47 @@ struct RunTests {
 
     @Test("runs on a handle covering all compute units spread over them")
     func runsSpread() async throws {
-        // Slow runs keep each compute unit busy, so the next start picks an idle one.
-        let device = try await TestProgram.device(name: "sim-spread", timing: slowTiming(.milliseconds(500)))
-        let kernel = try await device.openKernel("vadd")
+        // Runs held at a gate keep their units busy until the test opens it.
+        let gate = UnitGate()
+        defer { gate.open() }
+        let device = try await TestProgram.device(name: "sim-spread", hook: gate.hook)
+        let kernel = try await device.openKernel("hook")
+        let out = try await device.allocateBuffer(size: 8, group: 0)
         var runs: [Run] = []
-        for _ in 0..<3 {
-            let buffers = try await vaddBuffers(device, count: 8)
-            runs.append(try await device.start(kernel, arguments: vaddArguments(buffers, size: 8)))
-        }
-        #expect(Set(runs.map(\.computeUnit)) == ["vadd_1", "vadd_2", "vadd_3"])
+        for id in 0..<3 { runs.append(try await device.start(kernel, arguments: [.buffer(out), .scalar(UInt32(id))])) }
+        #expect(Set(runs.map(\.computeUnit)) == ["hook_1", "hook_2", "hook_3"])
+        let held = try await gate.waitForArrivals(3)
+        #expect(Set(held) == ["hook_1", "hook_2", "hook_3"])
+
         // A fourth run queues behind one of them.
-        let buffers = try await vaddBuffers(device, count: 8)
-        runs.append(try await device.start(kernel, arguments: vaddArguments(buffers, size: 8)))
-        #expect(["vadd_1", "vadd_2", "vadd_3"].contains(runs[3].computeUnit))
-        for run in runs { try await device.waitForCompletion(run) }
+        let fourth = try await device.start(kernel, arguments: [.buffer(out), .scalar(UInt32(3))])
+        #expect(["hook_1", "hook_2", "hook_3"].contains(fourth.computeUnit))
+        #expect(try await device.state(of: fourth) == .queued)
+        gate.open()
+        for run in runs + [fourth] {
+            try await within("run \(run.id) to complete") { try await device.waitForCompletion(run) }
+        }
+        #expect(gate.arrivals.value.count == 4)
     }
 
     @Test("runs on a name:{instance} handle all go to that compute unit")
     func runsOnInstance() async throws {
-        let device = try await TestProgram.device(name: "sim-inst", timing: slowTiming(.milliseconds(100)))
-        let kernel = try await device.openKernel("vadd:{vadd_3}")
+        let gate = UnitGate()
+        defer { gate.open() }
+        let device = try await TestProgram.device(name: "sim-inst", hook: gate.hook)
+        let kernel = try await device.openKernel("hook:{hook_3}")
+        let out = try await device.allocateBuffer(size: 8, group: 0)
         var runs: [Run] = []
-        for _ in 0..<3 {
-            let buffers = try await vaddBuffers(device, count: 8)
-            runs.append(try await device.start(kernel, arguments: vaddArguments(buffers, size: 8)))
+        for id in 0..<3 { runs.append(try await device.start(kernel, arguments: [.buffer(out), .scalar(UInt32(id))])) }
+        #expect(runs.map(\.computeUnit) == ["hook_3", "hook_3", "hook_3"])
+        // hook_1 and hook_2 are idle, yet the runs queue on hook_3.
+        #expect(try await gate.waitForArrivals(1) == ["hook_3"])
+        #expect(try await device.state(of: runs[1]) == .queued)
+        gate.open()
+        for run in runs {
+            try await within("run \(run.id) to complete") { try await device.waitForCompletion(run) }
         }
-        #expect(runs.map(\.computeUnit) == ["vadd_3", "vadd_3", "vadd_3"])
-        for run in runs { try await device.waitForCompletion(run) }
+        #expect(gate.arrivals.value == ["hook_3", "hook_3", "hook_3"])
     }
 
     @Test("a compute unit runs its runs one at a time, in start order, on its own thread")
@@ -354,7 +474,9 @@ struct RunTests {
 
     @Test("buffers in use by a run cannot be synced or freed, nor a program loaded")
     func busyWhileRunning() async throws {
-        let device = try await TestProgram.device(name: "sim-busy", timing: slowTiming(.seconds(1)))
+        // The run stays in flight until the test clock passes its latency.
+        let clock = ObservedTestClock()
+        let device = try await TestProgram.device(name: "sim-busy", timing: slowTiming(.seconds(1)), clock: clock)
         let kernel = try await device.openKernel("vadd")
         let buffers = try await vaddBuffers(device, count: 8)
         let idle = try await device.allocateBuffer(size: 8, group: 0)
@@ -370,7 +492,10 @@ struct RunTests {
         try await device.sync(idle, .toDevice)
         try await device.write(buffers.in1, [1])
 
-        try await device.waitForCompletion(run)
+        // The unit took the run (its modelled end is fixed) before the clock moves.
+        try await clock.waitForSleepers(1)
+        await clock.advance(by: .seconds(1) + .nanoseconds(1))
+        try await within("the run to complete") { try await device.waitForCompletion(run) }
         try await device.sync(buffers.in1, .toDevice)
         try await device.freeBuffer(buffers.out)
         try await device.loadXclbin(TestProgram.standard(name: "other"))
@@ -378,13 +503,18 @@ struct RunTests {
 
     @Test("the timing model charges a run for its work units")
     func timingUsesWorkUnits() async throws {
+        let clock = ObservedTestClock()
         let device = try await TestProgram.device(
-            name: "sim-rate", timing: TimingModel(latency: .zero, unitsPerSecond: 1000))
+            name: "sim-rate", timing: TimingModel(latency: .zero, unitsPerSecond: 1000), clock: clock)
         let kernel = try await device.openKernel("vadd")
         let buffers = try await vaddBuffers(device, count: 256)
-        let clock = ContinuousClock()
-        let begin = clock.now
-        try await device.waitForCompletion(try await device.start(kernel, arguments: vaddArguments(buffers, size: 200)))
-        #expect(clock.now - begin >= .milliseconds(200))
+        let run = try await device.start(kernel, arguments: vaddArguments(buffers, size: 200))
+        // 200 bytes at 1000 bytes/s.
+        try await clock.waitForSleepers(1)
+        #expect(clock.deadlines == [.milliseconds(200)])
+        await clock.advance(by: .milliseconds(200) - .nanoseconds(1))
+        #expect(try await device.state(of: run) == .running)
+        await clock.advance(by: .nanoseconds(2))
+        try await within("the run to complete") { try await device.waitForCompletion(run) }
     }
 }

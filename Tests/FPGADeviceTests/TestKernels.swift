@@ -1,4 +1,6 @@
 import FPGADevice
+import FPGAExecution
+import FPGATestClock
 import Synchronization
 
 #if canImport(Glibc)
@@ -95,23 +97,24 @@ enum TestProgram {
     }
 
     /// The standard test program: `vadd` with three compute units in group 0, `probe`
-    /// with `probe_1` in group 0 and `probe_2` in group 1, `hook` with two units in group 0.
+    /// with `probe_1` in group 0 and `probe_2` in group 1, `hook` with three units in group 0.
     static func standard(name: String = "test") -> Xclbin {
         Xclbin(
             name: name, uuid: XclbinUUID(stableName: "tests.\(name)"), memoryBanks: banks,
             kernels: [
                 descriptor(for: VAddKernel(), banks: [0, 0, 0]),
                 descriptor(for: ProbeKernel(), banks: [0, 1]),
-                descriptor(for: HookKernel(), banks: [0, 0]),
+                descriptor(for: HookKernel(), banks: [0, 0, 0]),
             ])
     }
 
-    /// A device with the standard kernels, the program loaded.
+    /// A device with the standard kernels, the program loaded, its time measured on `clock`.
     static func device(
-        name: String = "sim-test", timing: TimingModel? = nil, hook: @escaping HookKernel.Body = { _, _ in }
+        name: String = "sim-test", timing: TimingModel? = nil, clock: any Clock<Duration> = ContinuousClock(),
+        hook: @escaping HookKernel.Body = { _, _ in }
     ) async throws -> SimulatedDevice {
         let device = SimulatedDevice(
-            name: name, kernels: [VAddKernel(), ProbeKernel(), HookKernel(hook)], timing: timing)
+            name: name, kernels: [VAddKernel(), ProbeKernel(), HookKernel(hook)], timing: timing, clock: clock)
         try await device.loadXclbin(standard())
         return device
     }
@@ -141,21 +144,84 @@ extension SimulatedDevice {
     }
 }
 
-/// A barrier for blocking threads that gives up after a deadline instead of hanging.
+/// A barrier for compute-unit threads: each blocks until all `parties` have arrived, or
+/// until a generous limit of real time passes (false then), which turns a run that never
+/// came into a failure instead of a hang.
 final class ThreadBarrier: Sendable {
     let parties: Int
-    private let arrived = Atomic<Int>(0)
+    private let lock = ConditionLock()
+    private let count = Counter()
 
     init(parties: Int) { self.parties = parties }
 
-    func arriveAndWait(timeout: Duration = .seconds(10)) -> Bool {
-        arrived.add(1, ordering: .acquiringAndReleasing)
-        let deadline = ContinuousClock.now + timeout
-        while arrived.load(ordering: .acquiring) < parties {
-            if ContinuousClock.now > deadline { return false }
-            usleep(1000)
+    func arriveAndWait(limit: Duration = .seconds(60)) -> Bool {
+        let deadline = ContinuousClock.now + limit
+        lock.lock()
+        defer { lock.unlock() }
+        count.value += 1
+        lock.broadcast()
+        while count.value < parties {
+            let left = deadline - ContinuousClock.now
+            if left <= .zero { return false }
+            lock.wait(for: left)
         }
         return true
+    }
+
+    /// `@unchecked Sendable`: `value` is only touched while the barrier's lock is held.
+    private final class Counter: @unchecked Sendable {
+        var value = 0
+    }
+}
+
+/// Holds the compute units whose runs reach it until the test opens it, and tells the
+/// test which units are held: how a test keeps compute units busy for exactly as long as
+/// it wants, instead of a timing model slow enough only on an idle machine.
+final class UnitGate: Sendable {
+    /// The compute units that reached the gate, in arrival order (a unit once per run).
+    let arrivals = Watched<[String]>([])
+    private let lock = ConditionLock()
+    private let state = OpenFlag()
+
+    /// Called on a compute unit's thread: records the arrival and blocks until the gate
+    /// opens, or until a generous limit of real time passes (false then).
+    func hold(_ computeUnit: String, limit: Duration = .seconds(60)) -> Bool {
+        arrivals.update { $0.append(computeUnit) }
+        let deadline = ContinuousClock.now + limit
+        lock.lock()
+        defer { lock.unlock() }
+        while !state.isOpen {
+            let left = deadline - ContinuousClock.now
+            if left <= .zero { return false }
+            lock.wait(for: left)
+        }
+        return true
+    }
+
+    /// Lets every held run, and every later one, through.
+    func open() {
+        lock.withLock { state.isOpen = true }
+        lock.broadcast()
+    }
+
+    /// Returns the arrivals once `count` runs have reached the gate.
+    @discardableResult
+    func waitForArrivals(_ count: Int) async throws -> [String] {
+        try await arrivals.wait(until: { $0.count >= count }, "\(count) runs at the gate")
+    }
+
+    /// A hook kernel body that holds every run at this gate.
+    var hook: HookKernel.Body {
+        { [self] invocation, _ in
+            guard hold(invocation.computeUnit) else {
+                throw KernelFault("the test never opened the gate of \(invocation.computeUnit)")
+            }
+        }
+    }
+
+    /// `@unchecked Sendable`: `isOpen` is only touched while the gate's lock is held.
+    private final class OpenFlag: @unchecked Sendable {
+        var isOpen = false
     }
 }
 

@@ -1,6 +1,7 @@
 import FPGADevice
 import FPGADrivers
 import FPGAKernels
+import FPGATestClock
 import FPGATestSupport
 import Testing
 
@@ -54,10 +55,46 @@ struct FINNDriverTests {
         #expect(try await driver.classify([UInt8]()) == [])
     }
 
-    @Test func aFailingNetworkFailsTheRun() async throws {
+    /// A driver whose dataflow and device measure time on `clock`.
+    func makeDriver(network: any FINNNetwork, clock: ObservedTestClock) async throws -> FINNDriver {
+        let dataflow = FINNDataflow(network: network, outputTimeout: .seconds(30), clock: clock)
+        let device = SimulatedDevice(name: "sim", kernels: dataflow.kernels, clock: clock)
+        try await device.loadXclbin(.finnClassifier())
+        return try await FINNDriver(device: device, maxBatch: 32, runTimeout: .seconds(60))
+    }
+
+    @Test func aFailingNetworkFailsTheRunWhenTheClockPassesTheOutputTimeout() async throws {
         // idma0 fails, so odma0 waits for classes that never come and fails after its timeout.
-        let driver = try await makeDriver(network: FailingNetwork(), outputTimeout: .milliseconds(100))
-        await #expect(throws: DeviceError.self) { _ = try await driver.classify(images(2)) }
+        let clock = ObservedTestClock()
+        let driver = try await makeDriver(network: FailingNetwork(), clock: clock)
+        let batch = images(2)
+        let classify = Task { try await driver.classify(batch) }
+        // odma0 waits for classes until 30 s; the driver waits for odma0 until 60 s.
+        try await clock.waitForSleepers(2)
+        #expect(clock.deadlines == [.seconds(30), .seconds(60)])
+        await clock.advance(by: .seconds(30) - .nanoseconds(1))
+        #expect(clock.sleeperCount == 2, "odma0 gave up before its timeout")
+        await clock.advance(by: .nanoseconds(2))
+        let message = "odma0 waited \(Duration.seconds(30)) for 2 classes; the dataflow produced 0"
+        await #expect(throws: DeviceError.runFailed(kernel: FINNDataflow.outputKernelName, message: message)) {
+            _ = try await classify.boundedValue("the failing batch")
+        }
+    }
+
+    @Test func classesThatComeBeforeTheOutputTimeoutAreDelivered() async throws {
+        // idma0 is held at a gate while the clock runs to just before odma0's timeout.
+        let clock = ObservedTestClock()
+        let gate = ThreadGate()
+        defer { gate.open() }
+        let driver = try await makeDriver(network: GatedNetwork(gate: gate), clock: clock)
+        let batch = images(3)
+        let classify = Task { try await driver.classify(batch) }
+        try await clock.waitForSleepers(2)
+        await clock.advance(by: .seconds(30) - .nanoseconds(1))
+        gate.open()
+        #expect(try await classify.boundedValue("the late batch") == network.expected(batch))
+        // odma0's alarm and the driver's run timeout went with the runs.
+        try await clock.waitForSleepers(0)
     }
 
     @Test func aProgramWithoutDMAsIsRefused() async throws {
@@ -66,5 +103,17 @@ struct FINNDriverTests {
         await #expect(throws: FINNError.missingComputeUnit("idma0", xclbin: "gzip")) {
             _ = try await FINNDriver(device: device, maxBatch: 1)
         }
+    }
+}
+
+/// ``ByteSumNetwork`` whose every batch waits at a gate first.
+private struct GatedNetwork: FINNNetwork {
+    let gate: ThreadGate
+    let inner = ByteSumNetwork()
+    var inputBytesPerImage: Int { inner.inputBytesPerImage }
+
+    func classify(images: UnsafeRawBufferPointer, count: Int, into classes: UnsafeMutableRawBufferPointer) throws {
+        guard gate.wait() else { throw KernelFault("the test never opened the gate") }
+        try inner.classify(images: images, count: count, into: classes)
     }
 }

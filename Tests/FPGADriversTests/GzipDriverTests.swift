@@ -1,13 +1,14 @@
 import FPGADevice
 import FPGADrivers
 import FPGAKernels
+import FPGATestClock
 import FPGATestSupport
 import Testing
 
 @Suite("the gzip driver on a simulated device")
 struct GzipDriverTests {
-    func makeDriver(chunk: Int = 65536, timing: TimingModel? = nil) async throws -> GzipDriver {
-        let device = SimulatedDevice(name: "sim", kernels: [GzipCompBlockKernel()], timing: timing)
+    func makeDriver(chunk: Int = 65536) async throws -> GzipDriver {
+        let device = SimulatedDevice(name: "sim", kernels: [GzipCompBlockKernel()])
         try await device.loadXclbin(.gzipCompression(computeUnits: 3))
         return try await GzipDriver(device: device, maxChunkSize: chunk)
     }
@@ -46,22 +47,40 @@ struct GzipDriverTests {
     }
 
     @Test func concurrentChunksUseEveryComputeUnit() async throws {
-        // Slow compute units make the runs overlap, so all three must be busy.
-        let driver = try await makeDriver(timing: TimingModel(latency: .milliseconds(20), unitsPerSecond: 1e9))
+        // Runs held at a gate keep their units busy, so concurrent chunks must go to the
+        // others: the driver's six slots are two on each of the three units.
+        let gate = ThreadGate()
+        defer { gate.open() }
+        let arrivals = Watched<[String]>([])
+        let kernel = GatedGzipKernel { invocation in
+            arrivals.update { $0.append(invocation.computeUnit) }
+            return gate
+        }
+        let device = SimulatedDevice(name: "sim", kernels: [kernel])
+        try await device.loadXclbin(.gzipCompression(computeUnits: 3))
+        let driver = try await GzipDriver(device: device, maxChunkSize: 65536)
         #expect(driver.computeUnits == 3)
         #expect(driver.capacity == 6)
         let inputs = (0..<12).map { TestData.random(count: 1000 + $0, seed: UInt64($0)) }
-        let members = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
-            for (index, input) in inputs.enumerated() {
-                group.addTask { (index, try await driver.compressMember(input[...])) }
+        let compressing = Task {
+            try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+                for (index, input) in inputs.enumerated() {
+                    group.addTask { (index, try await driver.compressMember(input[...])) }
+                }
+                var members = [[UInt8]](repeating: [], count: inputs.count)
+                for try await (index, member) in group { members[index] = member }
+                return members
             }
-            var members = [[UInt8]](repeating: [], count: inputs.count)
-            for try await (index, member) in group { members[index] = member }
-            return members
         }
+        // Each unit holds one run at the gate at a time, so three arrivals are three units.
+        let held = try await arrivals.wait(until: { $0.count >= 3 }, "three runs at the gate")
+        #expect(Set(held) == ["xilGzipCompBlock_1", "xilGzipCompBlock_2", "xilGzipCompBlock_3"])
+        gate.open()
+        let members = try await compressing.boundedValue("the chunks to compress")
         for (input, member) in zip(inputs, members) {
             #expect(try ExternalTools.zlibDecompress(member) == input)
         }
+        #expect(Set(arrivals.value) == Set(held))
     }
 
     @Test func driverNeedsTheGzipProgram() async throws {

@@ -39,29 +39,46 @@ private func readSmallFile(_ path: String) -> String? {
     return String(decoding: bytes, as: UTF8.self)
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-/// For effects that happen on another thread at some later point (a thread exiting).
-func eventually(within timeout: Duration = .seconds(10), _ condition: () -> Bool) -> Bool {
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held. For
+/// effects that nothing announces (a thread exiting). Suspends between polls, so it never
+/// blocks a thread of the cooperative pool; the limit only ends a wait that would hang.
+func eventually(within timeout: Duration = .seconds(60), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while !condition() {
         if ContinuousClock.now > deadline { return false }
-        blockingSleep(for: .milliseconds(2))
+        try? await Task.sleep(for: .milliseconds(2))
     }
     return true
 }
 
 /// A barrier for blocking threads: every party waits until `parties` threads have
-/// arrived, or gives up after a deadline (so a test fails instead of hanging).
+/// arrived, or gives up after a generous limit (so a test fails instead of hanging).
+/// Only for dedicated threads (pool work), never for tasks.
 final class ThreadBarrier: Sendable {
     let parties: Int
-    private let arrived = Atomic<Int>(0)
+    private let lock = ConditionLock()
+    private let count = Counter()
 
     init(parties: Int) { self.parties = parties }
 
     /// Returns whether all parties arrived in time.
-    func arriveAndWait(timeout: Duration = .seconds(10)) -> Bool {
-        arrived.add(1, ordering: .acquiringAndReleasing)
-        return eventually(within: timeout) { arrived.load(ordering: .acquiring) >= parties }
+    func arriveAndWait(timeout: Duration = .seconds(60)) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        lock.lock()
+        defer { lock.unlock() }
+        count.value += 1
+        lock.broadcast()
+        while count.value < parties {
+            let left = deadline - ContinuousClock.now
+            if left <= .zero { return false }
+            lock.wait(for: left)
+        }
+        return true
+    }
+
+    /// `@unchecked Sendable`: `value` is only touched while the barrier's lock is held.
+    private final class Counter: @unchecked Sendable {
+        var value = 0
     }
 }
 

@@ -133,6 +133,6 @@ struct ThreadExecutorTests {
             _ = await actor.whereAmI()
             #expect(threadCount(named: name) == 1)
         }
-        #expect(eventually { threadCount(named: name) == 0 }, "the executor's thread is still alive")
+        #expect(await eventually { threadCount(named: name) == 0 }, "the executor's thread is still alive")
     }
 }
