@@ -28,7 +28,8 @@ actor ServerSession {
     private let slots: [AsyncSemaphore]
     private var runs: [UInt64: Task<Void, Never>] = [:]
     private var draining = false
-    private var runsFinished: [CheckedContinuation<Void, Never>] = []
+    private var runsFinished: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextWaiter = 0
     /// When the session last took a frame (its start before the first).
     private var lastHeard: Duration = .zero
     /// The client said goodbye: the session waits for its runs and reads no more, so
@@ -149,8 +150,8 @@ actor ServerSession {
     private func runEnded(_ id: UInt64) {
         runs[id] = nil
         if runs.isEmpty {
-            let waiters = runsFinished
-            runsFinished = []
+            let waiters = runsFinished.values
+            runsFinished = [:]
             for waiter in waiters { waiter.resume() }
         }
     }
@@ -160,9 +161,22 @@ actor ServerSession {
         _ = try? await withDeadline(at: deadline, on: timeline, "runs to finish") { await self.runsToEnd() }
     }
 
+    /// Returns once no run is in flight, or once the task is cancelled (the deadline of
+    /// ``waitForRuns(until:)`` passed).
     private func runsToEnd() async {
-        if runs.isEmpty { return }
-        await withCheckedContinuation { runsFinished.append($0) }
+        if runs.isEmpty || Task.isCancelled { return }
+        nextWaiter += 1
+        let id = nextWaiter
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { runsFinished[id] = $0 }
+        } onCancel: {
+            // Runs on the actor after this call suspended, so the waiter is registered.
+            Task { await self.stopWaiting(id) }
+        }
+    }
+
+    private func stopWaiting(_ id: Int) {
+        runsFinished.removeValue(forKey: id)?.resume()
     }
 
     /// Says goodbye, hands back runs that arrive from now on, finishes those in flight
