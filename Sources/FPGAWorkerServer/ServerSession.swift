@@ -30,8 +30,9 @@ actor ServerSession {
     private var draining = false
     private var runsFinished: [Int: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiter = 0
-    /// When the session last took a frame (its start before the first).
-    private var lastHeard: Duration = .zero
+    /// When the session last took a frame (its start before the first); set from the
+    /// handshake too, outside the actor.
+    private let lastHeard = Mutex<Duration>(.zero)
     /// The client said goodbye: the session waits for its runs and reads no more, so
     /// silence no longer counts.
     private var clientLeaving = false
@@ -56,11 +57,16 @@ actor ServerSession {
         // Fixed before the handshake answers the client: the heartbeat schedule and the
         // silence count from here (the handshake's deadline from the call just below).
         let start = timeline.now
-        lastHeard = start
+        lastHeard.withLock { $0 = start }
         do {
             try await Handshake.worker(
                 connection, token: token, welcome: welcomeMessage, timeout: configuration.handshakeTimeout,
-                clock: configuration.clock)
+                clock: configuration.clock
+            ) { [self] in
+                // The AUTH, the handshake's last frame from the client, was just taken.
+                let now = self.timeline.now
+                self.lastHeard.withLock { $0 = now }
+            }
         } catch {
             logger.warning("handshake failed", metadata: ["error": "\(error)"])
             return
@@ -76,7 +82,8 @@ actor ServerSession {
                 logger.info("client gone", metadata: ["reason": "\(error)"])
                 break
             }
-            lastHeard = timeline.now
+            let now = timeline.now
+            lastHeard.withLock { $0 = now }
             do {
                 switch try frame.decodeMessage() {
                 case .run(let request, let payload):
@@ -188,16 +195,19 @@ actor ServerSession {
         connection.close("worker shut down")
     }
 
-    /// Ticks every heartbeat interval after `start` (skipping ticks it fell behind on):
-    /// checks the client's silence, then sends a heartbeat.
+    /// Ticks every heartbeat interval after `start`: checks the client's silence at the
+    /// tick, then sends a heartbeat unless the next tick is already due.
+    ///
+    /// Each tick is checked at its own time, even one the loop wakes late for: what the
+    /// clock reads after waking may be past the tick by however far it jumped, and a
+    /// clock that jumps several intervals still gets one check per interval.
     private func heartbeatLoop(start: Duration) async {
         let interval = max(configuration.heartbeatInterval, .milliseconds(1))
         let silence = configuration.heartbeatInterval * configuration.missedHeartbeats
         var tick = start + interval
         while !Task.isCancelled {
             guard (try? await timeline.sleep(until: tick)) != nil else { return }
-            let now = timeline.now
-            if !clientLeaving, now - lastHeard > silence {
+            if !clientLeaving, tick - lastHeard.withLock({ $0 }) >= silence {
                 logger.warning("client silent; closing", metadata: ["silence": "\(silence)"])
                 connection.close(
                     after: .error(code: .timeout, message: "no frame for \(silence)"), reason: "client silent")
@@ -205,9 +215,11 @@ actor ServerSession {
             }
             // Sent from its own task: a send queue held full by a client that does not read
             // must not stop this loop from noticing that client's silence.
-            let connection = self.connection
-            Task { try? await connection.send(.heartbeat(Heartbeat(timestampMilliseconds: 0))) }
-            while tick <= now { tick += interval }
+            if tick + interval > timeline.now {
+                let connection = self.connection
+                Task { try? await connection.send(.heartbeat(Heartbeat(timestampMilliseconds: 0))) }
+            }
+            tick += interval
         }
     }
 

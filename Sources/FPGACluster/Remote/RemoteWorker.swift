@@ -244,7 +244,7 @@ final class RemoteSession: Sendable {
         let deadline = timeline.now + limit
         let timer = Task { [self, timeline] in
             guard (try? await timeline.sleep(until: deadline)) != nil else { return }
-            self.fail(.workerLost(worker, reason: "a run took longer than \(limit)"))
+            self.fail(.workerLost(worker, reason: "a run took longer than \(limit)"), at: deadline)
         }
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
@@ -327,35 +327,41 @@ final class RemoteSession: Sendable {
         }
     }
 
-    /// Ticks every heartbeat interval after `start` (skipping ticks it fell behind on):
-    /// checks the worker's silence, then sends a heartbeat.
+    /// Ticks every heartbeat interval after `start`: checks the worker's silence at the
+    /// tick, then sends a heartbeat unless the next tick is already due.
+    ///
+    /// Each tick is checked at its own time, even one the loop wakes late for: what the
+    /// clock reads after waking may be past the tick by however far it jumped, and a
+    /// clock that jumps several intervals still gets one check per interval.
     private func heartbeatLoop(start: Duration, silence: Duration) async {
         let interval = max(settings.heartbeatInterval, .milliseconds(1))
         var tick = start + interval
         while !Task.isCancelled {
             guard (try? await timeline.sleep(until: tick)) != nil else { return }
-            let now = timeline.now
-            if now - state.withLock({ $0.lastHeard }) > silence {
-                fail(.workerLost(worker, reason: "no heartbeat for \(silence)"))
+            if tick - state.withLock({ $0.lastHeard }) >= silence {
+                fail(.workerLost(worker, reason: "no heartbeat for \(silence)"), at: tick)
                 return
             }
-            do {
-                try await connection.send(.heartbeat(Heartbeat(timestampMilliseconds: Self.milliseconds(now))))
-            } catch {
-                fail(.workerLost(worker, reason: "\(error)"))
-                return
+            if tick + interval > timeline.now {
+                do {
+                    try await connection.send(.heartbeat(Heartbeat(timestampMilliseconds: Self.milliseconds(tick))))
+                } catch {
+                    fail(.workerLost(worker, reason: "\(error)"))
+                    return
+                }
             }
-            while tick <= now { tick += interval }
+            tick += interval
         }
     }
 
-    /// Closes the connection and fails every run waiting on it.
-    func fail(_ error: ClusterError) {
-        let now = timeline.now
+    /// Closes the connection and fails every run waiting on it; `time` (the timeline's
+    /// present by default) is when the connection counts as lost.
+    func fail(_ error: ClusterError, at time: Duration? = nil) {
+        let lostAt = time ?? timeline.now
         let (waiters, tasks) = state.withLock { state in
             if state.failure == nil {
                 state.failure = error
-                state.failedAt = now
+                state.failedAt = lostAt
             }
             defer { state.pending = [:] }
             return (Array(state.pending.values), state.tasks)

@@ -51,11 +51,12 @@ public enum Handshake {
         }
     }
 
-    /// The worker side: answers a client's HELLO and AUTH; on success sends `welcome`.
+    /// The worker side: answers a client's HELLO and AUTH; on success calls
+    /// `authenticated` (the client's last handshake frame is in) and sends `welcome`.
     /// On any failure sends ERROR, closes the connection and throws.
     public static func worker(
         _ connection: TCPConnection, token: AuthToken?, welcome: Welcome, timeout: Duration = .seconds(5),
-        clock: any Clock<Duration> = ContinuousClock()
+        clock: any Clock<Duration> = ContinuousClock(), authenticated: @escaping @Sendable () -> Void = {}
     ) async throws {
         do {
             try await withDeadline(timeout, "handshake with \(connection.peer)", clock: clock) {
@@ -91,6 +92,7 @@ public enum Handshake {
                 }
                 // The client may send RUN frames as soon as it has the WELCOME.
                 connection.markHandshakeComplete()
+                authenticated()
                 try await connection.send(.welcome(welcome))
             }
         } catch {
