@@ -164,14 +164,30 @@ let package = Package(
             path: "Tests/FPGATestSupport"),
         .testTarget(name: "FPGAExecutionTests", dependencies: ["FPGAExecution"]),
         .testTarget(
-            name: "FPGATransportTests", dependencies: ["FPGATransport", "CLibUV", "FPGATestSupport", "FPGAKernels"]),
+            name: "FPGATransportTests",
+            dependencies: [
+                "FPGATransport", "CLibUV", "FPGATestSupport", "FPGAKernels",
+                .product(name: "Clocks", package: "swift-clocks"),
+            ]),
         .testTarget(name: "FPGADeviceTests", dependencies: ["FPGADevice", "FPGAKernels"]),
         .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "FPGAExecution", "CZlib"]),
         .testTarget(name: "FPGADriversTests", dependencies: ["FPGADrivers", "FPGATestSupport"]),
         .testTarget(
             name: "FPGADeviceXRTTests",
             dependencies: ["FPGADeviceXRT", "FPGADrivers", "FPGAKernels", "FPGATestSupport", "CXRT"]),
-        .testTarget(name: "FPGAClusterTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
+        .testTarget(
+            name: "FPGAClusterTests",
+            dependencies: [
+                "FPGACluster", "FPGATestSupport", "FPGATransport", "CLibUV",
+                .product(name: "Clocks", package: "swift-clocks"),
+            ]),
+        .testTarget(
+            name: "FPGAWorkerServerTests",
+            dependencies: [
+                "FPGAWorkerServer", "FPGACluster", "FPGATransport", "FPGADevice", "FPGAKernels", "FPGATestSupport",
+                "CLibUV", .product(name: "Clocks", package: "swift-clocks"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "FPGAClusterStreamTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
         .testTarget(name: "CompressCommandTests", dependencies: ["fpga-compress", "FPGATestSupport"]),
         .testTarget(
