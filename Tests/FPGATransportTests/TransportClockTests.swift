@@ -7,7 +7,7 @@ import Testing
 /// nothing else does. Every wait for an outcome is bounded on the real clock by a
 /// generous watchdog that fails the test with a message.
 @Suite("Deadlines on an injected clock", .timeLimit(.minutes(1)))
-struct ClockDeadlineTests {
+struct TransportClockTests {
     @Test func withDeadlineReturnsTheResultWhileTheClockIsShortOfIt() async throws {
         let clock = TestClock()
         let gate = AsyncGate()
