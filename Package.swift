@@ -178,7 +178,11 @@ let package = Package(
             name: "FPGAExecutionTests",
             dependencies: ["FPGAExecution", "FPGATestClock", .product(name: "Clocks", package: "swift-clocks")]),
         .testTarget(
-            name: "FPGATransportTests", dependencies: ["FPGATransport", "CLibUV", "FPGATestSupport", "FPGAKernels"]),
+            name: "FPGATransportTests",
+            dependencies: [
+                "FPGATransport", "CLibUV", "FPGATestSupport", "FPGAKernels",
+                .product(name: "Clocks", package: "swift-clocks"),
+            ]),
         .testTarget(
             name: "FPGADeviceTests",
             dependencies: [
@@ -194,7 +198,19 @@ let package = Package(
         .testTarget(
             name: "FPGADeviceXRTTests",
             dependencies: ["FPGADeviceXRT", "FPGADrivers", "FPGAKernels", "FPGATestSupport", "CXRT"]),
-        .testTarget(name: "FPGAClusterTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
+        .testTarget(
+            name: "FPGAClusterTests",
+            dependencies: [
+                "FPGACluster", "FPGATestSupport", "FPGATransport", "CLibUV",
+                .product(name: "Clocks", package: "swift-clocks"),
+            ]),
+        .testTarget(
+            name: "FPGAWorkerServerTests",
+            dependencies: [
+                "FPGAWorkerServer", "FPGACluster", "FPGATransport", "FPGADevice", "FPGAKernels", "FPGATestSupport",
+                "CLibUV", .product(name: "Clocks", package: "swift-clocks"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "FPGAClusterStreamTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
         .testTarget(name: "CompressCommandTests", dependencies: ["fpga-compress", "FPGATestSupport"]),
         .testTarget(

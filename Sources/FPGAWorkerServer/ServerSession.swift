@@ -11,6 +11,11 @@ import Synchronization
 /// Reading stops while every run slot of the target device is busy, so a client that
 /// sends faster than the devices work, or never reads its results, is held back by
 /// TCP rather than buffered without limit.
+///
+/// The client counts as silent when ``WorkerServer/Configuration/missedHeartbeats``
+/// heartbeat intervals pass, on the server's clock, without this session taking a frame
+/// from the connection (time spent held back counts too, so a client that never reads
+/// is closed rather than held forever): checked at each of the server's heartbeats.
 actor ServerSession {
     private let connection: TCPConnection
     private let nodes: [WorkerNode]
@@ -18,15 +23,23 @@ actor ServerSession {
     private let jobs: JobRegistry
     private let welcomeMessage: Welcome
     private let configuration: WorkerServer.Configuration
+    private let timeline: Timeline
     private var logger: Logger
     private let slots: [AsyncSemaphore]
     private var runs: [UInt64: Task<Void, Never>] = [:]
     private var draining = false
-    private var runsFinished: [CheckedContinuation<Void, Never>] = []
+    private var runsFinished: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextWaiter = 0
+    /// When the session last took a frame (its start before the first); set from the
+    /// handshake too, outside the actor.
+    private let lastHeard = Mutex<Duration>(.zero)
+    /// The client said goodbye: the session waits for its runs and reads no more, so
+    /// silence no longer counts.
+    private var clientLeaving = false
 
     init(
         connection: TCPConnection, nodes: [WorkerNode], token: AuthToken?, jobs: JobRegistry, welcome: Welcome,
-        configuration: WorkerServer.Configuration, logger: Logger
+        configuration: WorkerServer.Configuration, timeline: Timeline, logger: Logger
     ) {
         self.connection = connection
         self.nodes = nodes
@@ -34,21 +47,32 @@ actor ServerSession {
         self.jobs = jobs
         self.welcomeMessage = welcome
         self.configuration = configuration
+        self.timeline = timeline
         self.logger = logger
         self.logger[metadataKey: "peer"] = "\(connection.peer)"
         self.slots = welcome.devices.map { AsyncSemaphore(permits: Int($0.capacity)) }
     }
 
     func serve() async {
+        // Fixed before the handshake answers the client: the heartbeat schedule and the
+        // silence count from here (the handshake's deadline from the call just below).
+        let start = timeline.now
+        lastHeard.withLock { $0 = start }
         do {
             try await Handshake.worker(
-                connection, token: token, welcome: welcomeMessage, timeout: configuration.handshakeTimeout)
+                connection, token: token, welcome: welcomeMessage, timeout: configuration.handshakeTimeout,
+                clock: configuration.clock
+            ) { [self] in
+                // The AUTH, the handshake's last frame from the client, was just taken.
+                let now = self.timeline.now
+                self.lastHeard.withLock { $0 = now }
+            }
         } catch {
             logger.warning("handshake failed", metadata: ["error": "\(error)"])
             return
         }
         logger.info("client connected")
-        let heartbeat = Task { await self.heartbeatLoop() }
+        let heartbeat = Task { await self.heartbeatLoop(start: start) }
         defer { heartbeat.cancel() }
         while true {
             let frame: Frame
@@ -58,6 +82,8 @@ actor ServerSession {
                 logger.info("client gone", metadata: ["reason": "\(error)"])
                 break
             }
+            let now = timeline.now
+            lastHeard.withLock { $0 = now }
             do {
                 switch try frame.decodeMessage() {
                 case .run(let request, let payload):
@@ -67,7 +93,8 @@ actor ServerSession {
                 case .heartbeat:
                     break
                 case .goodbye:
-                    await waitForRuns(grace: configuration.shutdownGrace)
+                    clientLeaving = true
+                    await waitForRuns(until: timeline.now + configuration.shutdownGrace)
                     connection.close("client said goodbye")
                 case .error(let error):
                     logger.warning(
@@ -130,37 +157,57 @@ actor ServerSession {
     private func runEnded(_ id: UInt64) {
         runs[id] = nil
         if runs.isEmpty {
-            let waiters = runsFinished
-            runsFinished = []
+            let waiters = runsFinished.values
+            runsFinished = [:]
             for waiter in waiters { waiter.resume() }
         }
     }
 
-    private func waitForRuns(grace: Duration) async {
+    private func waitForRuns(until deadline: Duration) async {
         if runs.isEmpty { return }
-        _ = try? await withDeadline(grace, "runs to finish") { await self.runsToEnd() }
+        _ = try? await withDeadline(at: deadline, on: timeline, "runs to finish") { await self.runsToEnd() }
     }
 
+    /// Returns once no run is in flight, or once the task is cancelled (the deadline of
+    /// ``waitForRuns(until:)`` passed).
     private func runsToEnd() async {
-        if runs.isEmpty { return }
-        await withCheckedContinuation { runsFinished.append($0) }
+        if runs.isEmpty || Task.isCancelled { return }
+        nextWaiter += 1
+        let id = nextWaiter
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { runsFinished[id] = $0 }
+        } onCancel: {
+            // Runs on the actor after this call suspended, so the waiter is registered.
+            Task { await self.stopWaiting(id) }
+        }
     }
 
-    /// Says goodbye, hands back runs that arrive from now on, finishes those in flight,
-    /// then closes.
-    func drain(grace: Duration) async {
+    private func stopWaiting(_ id: Int) {
+        runsFinished.removeValue(forKey: id)?.resume()
+    }
+
+    /// Says goodbye, hands back runs that arrive from now on, finishes those in flight
+    /// until `deadline` on the server's timeline, then closes.
+    func drain(until deadline: Duration) async {
         draining = true
         try? await connection.send(.goodbye(Goodbye(reason: .shuttingDown, message: "worker shutting down")))
-        await waitForRuns(grace: grace)
+        await waitForRuns(until: deadline)
         connection.close("worker shut down")
     }
 
-    private func heartbeatLoop() async {
-        let interval = configuration.heartbeatInterval
-        let silence = interval * configuration.missedHeartbeats
+    /// Ticks every heartbeat interval after `start`: checks the client's silence at the
+    /// tick, then sends a heartbeat unless the next tick is already due.
+    ///
+    /// Each tick is checked at its own time, even one the loop wakes late for: what the
+    /// clock reads after waking may be past the tick by however far it jumped, and a
+    /// clock that jumps several intervals still gets one check per interval.
+    private func heartbeatLoop(start: Duration) async {
+        let interval = max(configuration.heartbeatInterval, .milliseconds(1))
+        let silence = configuration.heartbeatInterval * configuration.missedHeartbeats
+        var tick = start + interval
         while !Task.isCancelled {
-            guard (try? await Task.sleep(for: interval)) != nil else { return }
-            if ContinuousClock.now - connection.lastFrameReceived > silence {
+            guard (try? await timeline.sleep(until: tick)) != nil else { return }
+            if !clientLeaving, tick - lastHeard.withLock({ $0 }) >= silence {
                 logger.warning("client silent; closing", metadata: ["silence": "\(silence)"])
                 connection.close(
                     after: .error(code: .timeout, message: "no frame for \(silence)"), reason: "client silent")
@@ -168,8 +215,11 @@ actor ServerSession {
             }
             // Sent from its own task: a send queue held full by a client that does not read
             // must not stop this loop from noticing that client's silence.
-            let connection = self.connection
-            Task { try? await connection.send(.heartbeat(Heartbeat(timestampMilliseconds: 0))) }
+            if tick + interval > timeline.now {
+                let connection = self.connection
+                Task { try? await connection.send(.heartbeat(Heartbeat(timestampMilliseconds: 0))) }
+            }
+            tick += interval
         }
     }
 

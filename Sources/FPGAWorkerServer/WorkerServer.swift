@@ -25,6 +25,8 @@ public actor WorkerServer {
         public var workerID: String = "fpga-worker"
         /// How long shutdown waits for runs in flight.
         public var shutdownGrace: Duration = .seconds(30)
+        /// The clock every duration above is measured on.
+        public var clock: any Clock<Duration> = ContinuousClock()
 
         public init() {}
     }
@@ -33,6 +35,7 @@ public actor WorkerServer {
     private let token: AuthToken?
     private let jobs: JobRegistry
     private let configuration: Configuration
+    private let timeline: Timeline
     private let logger: Logger
     private var listener: TCPListener?
     private var sessions: [UInt64: ServerSession] = [:]
@@ -47,6 +50,7 @@ public actor WorkerServer {
         self.token = token
         self.jobs = jobs
         self.configuration = configuration
+        self.timeline = Timeline(clock: configuration.clock)
         self.logger = logger
     }
 
@@ -98,7 +102,7 @@ public actor WorkerServer {
                 let id = nextSession
                 let session = ServerSession(
                     connection: connection, nodes: nodes, token: token, jobs: jobs, welcome: welcome,
-                    configuration: configuration, logger: logger)
+                    configuration: configuration, timeline: timeline, logger: logger)
                 sessions[id] = session
                 group.addTask {
                     await session.serve()
@@ -113,16 +117,18 @@ public actor WorkerServer {
     }
 
     /// Stops accepting, tells every client goodbye, finishes the runs in flight (runs
-    /// that arrive afterwards are handed back), then closes the connections.
+    /// that arrive afterwards are handed back), then closes the connections: at the
+    /// latest ``Configuration/shutdownGrace`` after the call.
     public func shutdown() async {
         guard !stopping else { return }
         stopping = true
+        // One deadline for every connection, fixed before the first goodbye is sent.
+        let deadline = timeline.now + configuration.shutdownGrace
         logger.info("shutting down", metadata: ["connections": "\(sessions.count)"])
         listener?.close()
         let open = Array(sessions.values)
-        let grace = configuration.shutdownGrace
         await withDiscardingTaskGroup { group in
-            for session in open { group.addTask { await session.drain(grace: grace) } }
+            for session in open { group.addTask { await session.drain(until: deadline) } }
         }
     }
 }

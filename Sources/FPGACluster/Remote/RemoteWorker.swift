@@ -9,6 +9,9 @@ import Synchronization
 /// ``Settings/missedHeartbeats`` heartbeat intervals, every run in flight fails with
 /// ``ClusterError/workerLost(_:reason:)`` (the cluster runs those inputs elsewhere) and
 /// ``reconnect()`` tries again with backoff.
+///
+/// Every timeout, heartbeat, deadline and backoff delay is measured on
+/// ``Settings/clock``, so tests drive them with a clock they advance by hand.
 public actor RemoteWorker {
     /// How the client talks to workers.
     public struct Settings: Sendable, Hashable {
@@ -21,22 +24,45 @@ public actor RemoteWorker {
         public var missedHeartbeats = 5
         /// The longest one run may take before the worker counts as lost.
         public var runDeadline: Duration = .seconds(120)
-        /// Waits between reconnection attempts, the last one repeated.
+        /// Waits between the starts of reconnection attempts, the last one repeated; the
+        /// first attempt starts this long after the connection was lost.
         public var reconnectDelays: [Duration] = [
             .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
         ]
-        /// How long to keep trying to reconnect before giving the worker up.
+        /// How long after the loss attempts may start before the worker is given up.
         public var reconnectBudget: Duration = .seconds(10)
         /// Per-connection limits in both directions.
         public var limits: ConnectionLimits = .default
+        /// The clock every duration above is measured on.
+        public var clock: any Clock<Duration> = ContinuousClock()
 
         public init() {}
+
+        /// Settings are equal when their durations, counts and limits are; the clock is
+        /// not compared.
+        public static func == (lhs: Settings, rhs: Settings) -> Bool {
+            lhs.connectTimeout == rhs.connectTimeout && lhs.heartbeatInterval == rhs.heartbeatInterval
+                && lhs.missedHeartbeats == rhs.missedHeartbeats && lhs.runDeadline == rhs.runDeadline
+                && lhs.reconnectDelays == rhs.reconnectDelays && lhs.reconnectBudget == rhs.reconnectBudget
+                && lhs.limits == rhs.limits
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(connectTimeout)
+            hasher.combine(heartbeatInterval)
+            hasher.combine(missedHeartbeats)
+            hasher.combine(runDeadline)
+            hasher.combine(reconnectDelays)
+            hasher.combine(reconnectBudget)
+            hasher.combine(limits)
+        }
     }
 
     /// The worker's address.
     public nonisolated let endpoint: Endpoint
     private let token: AuthToken?
     private let settings: Settings
+    private let timeline: Timeline
     private let clientName: String
     private var session: RemoteSession?
     private var reconnection: Task<Void, any Error>?
@@ -49,6 +75,7 @@ public actor RemoteWorker {
         self.endpoint = endpoint
         self.token = token
         self.settings = settings
+        self.timeline = Timeline(clock: settings.clock)
         self.clientName = clientName
     }
 
@@ -58,12 +85,15 @@ public actor RemoteWorker {
         if let session, !session.isClosed, let welcome { return welcome }
         let endpoint = self.endpoint
         let (token, settings, clientName) = (self.token, self.settings, self.clientName)
-        let (connection, welcome) = try await withDeadline(settings.connectTimeout, "connecting to \(endpoint)") {
+        let (connection, welcome) = try await withDeadline(
+            settings.connectTimeout, "connecting to \(endpoint)", clock: settings.clock
+        ) {
             let connection = try await TCPConnection.connect(
-                to: endpoint, limits: settings.limits, timeout: settings.connectTimeout)
+                to: endpoint, limits: settings.limits, timeout: settings.connectTimeout, clock: settings.clock)
             do {
                 let welcome = try await Handshake.client(
-                    connection, token: token, name: clientName, timeout: settings.connectTimeout)
+                    connection, token: token, name: clientName, timeout: settings.connectTimeout,
+                    clock: settings.clock)
                 return (connection, welcome)
             } catch {
                 connection.close("handshake failed")
@@ -76,7 +106,7 @@ public actor RemoteWorker {
         }
         self.welcome = welcome
         session = RemoteSession(
-            connection: connection, worker: endpoint.description, settings: settings,
+            connection: connection, worker: endpoint.description, settings: settings, timeline: timeline,
             workerHeartbeat: .milliseconds(Int(welcome.heartbeatIntervalMilliseconds)))
         return welcome
     }
@@ -105,6 +135,12 @@ public actor RemoteWorker {
 
     /// Returns once the worker is connected again, trying with backoff; throws
     /// ``ClusterError/workerLost(_:reason:)`` when the retry budget runs out.
+    ///
+    /// The attempts follow a schedule fixed when the connection was lost (or, when no loss
+    /// is pending, when this call began): the first starts
+    /// ``Settings/reconnectDelays``[0] after it, each next one the following delay after
+    /// the previous one started, and none starts ``Settings/reconnectBudget`` or more
+    /// after it.
     public func reconnect() async throws {
         if let session, !session.isClosed { return }
         let task: Task<Void, any Error>
@@ -112,14 +148,19 @@ public actor RemoteWorker {
             task = running
         } else {
             let delays = settings.reconnectDelays.isEmpty ? [Duration.seconds(1)] : settings.reconnectDelays
-            let budget = settings.reconnectBudget
+            let timeline = self.timeline
+            // A loss is the start of one schedule only: a later call, after that schedule
+            // ran out, gets a budget of its own.
+            let start = session.flatMap { $0.claimFailureTime() } ?? timeline.now
+            let deadline = start + settings.reconnectBudget
             task = Task {
-                let clock = ContinuousClock()
-                let deadline = clock.now + budget
+                var next = start
                 var attempt = 0
                 var lastError: any Error = ClusterError.workerLost(self.endpoint.description, reason: "unreachable")
-                while clock.now < deadline {
-                    try await Task.sleep(for: delays[min(attempt, delays.count - 1)])
+                while true {
+                    next += delays[min(attempt, delays.count - 1)]
+                    if next >= deadline { break }
+                    try await timeline.sleep(until: next)
                     attempt += 1
                     do {
                         try await self.connect()
@@ -128,7 +169,8 @@ public actor RemoteWorker {
                         lastError = error
                     }
                 }
-                throw ClusterError.workerLost(self.endpoint.description, reason: "\(lastError)")
+                throw ClusterError.workerLost(
+                    self.endpoint.description, reason: "\(lastError) (\(attempt) reconnection attempts)")
             }
             reconnection = task
         }
@@ -151,26 +193,43 @@ public actor RemoteWorker {
 
 /// One live connection to a worker: the runs waiting for results, the reader and the
 /// heartbeat.
+///
+/// The worker counts as frozen when ``RemoteWorker/Settings/missedHeartbeats`` of its
+/// heartbeat intervals pass, on the timeline's clock, without the reader taking a frame
+/// from the connection: checked at each of the client's own heartbeats.
 final class RemoteSession: Sendable {
     private let connection: TCPConnection
     private let worker: String
     private let settings: RemoteWorker.Settings
+    private let timeline: Timeline
     private struct State {
         var nextID: UInt64 = 0
         var pending: [UInt64: CheckedContinuation<ArraySlice<UInt8>, any Error>] = [:]
         var failure: ClusterError?
+        /// When the connection failed, until a reconnection schedule claims it.
+        var failedAt: Duration?
         var draining = false
         var tasks: [Task<Void, Never>] = []
+        /// When the reader last took a frame (the session's start before the first).
+        var lastHeard: Duration
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
-    init(connection: TCPConnection, worker: String, settings: RemoteWorker.Settings, workerHeartbeat: Duration) {
+    init(
+        connection: TCPConnection, worker: String, settings: RemoteWorker.Settings, timeline: Timeline,
+        workerHeartbeat: Duration
+    ) {
         self.connection = connection
         self.worker = worker
         self.settings = settings
+        self.timeline = timeline
+        // Fixed here, before any frame or heartbeat: the silence and the heartbeat
+        // schedule count from the session's start, however late their tasks first run.
+        let start = timeline.now
+        state = Mutex(State(lastHeard: start))
         let silence = max(workerHeartbeat, .milliseconds(50)) * settings.missedHeartbeats
         let reader = Task { [self] in await self.readLoop() }
-        let heartbeat = Task { [self] in await self.heartbeatLoop(silence: silence) }
+        let heartbeat = Task { [self] in await self.heartbeatLoop(start: start, silence: silence) }
         state.withLock { $0.tasks = [reader, heartbeat] }
     }
 
@@ -181,10 +240,11 @@ final class RemoteSession: Sendable {
             state.nextID += 1
             return state.nextID
         }
-        let deadline = settings.runDeadline
-        let timer = Task { [self] in
-            guard (try? await Task.sleep(for: deadline)) != nil else { return }
-            self.fail(.workerLost(worker, reason: "a run took longer than \(deadline)"))
+        let limit = settings.runDeadline
+        let deadline = timeline.now + limit
+        let timer = Task { [self, timeline] in
+            guard (try? await timeline.sleep(until: deadline)) != nil else { return }
+            self.fail(.workerLost(worker, reason: "a run took longer than \(limit)"), at: deadline)
         }
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
@@ -228,6 +288,8 @@ final class RemoteSession: Sendable {
                 fail(.workerLost(worker, reason: "\(error)"))
                 return
             }
+            let now = timeline.now
+            state.withLock { $0.lastHeard = now }
             do {
                 switch try frame.decodeMessage() {
                 case .result(let result, let payload):
@@ -265,27 +327,42 @@ final class RemoteSession: Sendable {
         }
     }
 
-    private func heartbeatLoop(silence: Duration) async {
-        let interval = settings.heartbeatInterval
+    /// Ticks every heartbeat interval after `start`: checks the worker's silence at the
+    /// tick, then sends a heartbeat unless the next tick is already due.
+    ///
+    /// Each tick is checked at its own time, even one the loop wakes late for: what the
+    /// clock reads after waking may be past the tick by however far it jumped, and a
+    /// clock that jumps several intervals still gets one check per interval.
+    private func heartbeatLoop(start: Duration, silence: Duration) async {
+        let interval = max(settings.heartbeatInterval, .milliseconds(1))
+        var tick = start + interval
         while !Task.isCancelled {
-            guard (try? await Task.sleep(for: interval)) != nil else { return }
-            if ContinuousClock.now - connection.lastFrameReceived > silence {
-                fail(.workerLost(worker, reason: "no heartbeat for \(silence)"))
+            guard (try? await timeline.sleep(until: tick)) != nil else { return }
+            if tick - state.withLock({ $0.lastHeard }) >= silence {
+                fail(.workerLost(worker, reason: "no heartbeat for \(silence)"), at: tick)
                 return
             }
-            do {
-                try await connection.send(.heartbeat(Heartbeat(timestampMilliseconds: Self.milliseconds())))
-            } catch {
-                fail(.workerLost(worker, reason: "\(error)"))
-                return
+            if tick + interval > timeline.now {
+                do {
+                    try await connection.send(.heartbeat(Heartbeat(timestampMilliseconds: Self.milliseconds(tick))))
+                } catch {
+                    fail(.workerLost(worker, reason: "\(error)"))
+                    return
+                }
             }
+            tick += interval
         }
     }
 
-    /// Closes the connection and fails every run waiting on it.
-    func fail(_ error: ClusterError) {
+    /// Closes the connection and fails every run waiting on it; `time` (the timeline's
+    /// present by default) is when the connection counts as lost.
+    func fail(_ error: ClusterError, at time: Duration? = nil) {
+        let lostAt = time ?? timeline.now
         let (waiters, tasks) = state.withLock { state in
-            if state.failure == nil { state.failure = error }
+            if state.failure == nil {
+                state.failure = error
+                state.failedAt = lostAt
+            }
             defer { state.pending = [:] }
             return (Array(state.pending.values), state.tasks)
         }
@@ -301,13 +378,17 @@ final class RemoteSession: Sendable {
         fail(.workerLost(worker, reason: "disconnected"))
     }
 
-    static func milliseconds() -> UInt64 {
-        let now = ContinuousClock.now - ContinuousClock.Instant.zeroReference
-        return UInt64(max(0, now.components.seconds)) * 1000
-            + UInt64(now.components.attoseconds / 1_000_000_000_000_000)
+    /// When the connection failed, once: the start of one reconnection schedule.
+    func claimFailureTime() -> Duration? {
+        state.withLock { state in
+            defer { state.failedAt = nil }
+            return state.failedAt
+        }
     }
-}
 
-extension ContinuousClock.Instant {
-    fileprivate static let zeroReference = ContinuousClock.now
+    /// A heartbeat's timestamp: the timeline's time in milliseconds.
+    static func milliseconds(_ time: Duration) -> UInt64 {
+        UInt64(max(0, time.components.seconds)) * 1000
+            + UInt64(max(0, time.components.attoseconds) / 1_000_000_000_000_000)
+    }
 }

@@ -28,11 +28,12 @@ public final class TCPConnection: Sendable {
         core.close(reason: .closed("connection released"))
     }
 
-    /// Connects to `endpoint` within `timeout`.
+    /// Connects to `endpoint`, giving each of its addresses `timeout` on `clock`.
     public static func connect(
         to endpoint: Endpoint, on loop: EventLoop = .shared, limits: ConnectionLimits = .default,
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(10), clock: any Clock<Duration> = ContinuousClock()
     ) async throws -> TCPConnection {
+        let timeline = Timeline(clock: clock)
         let addresses = try await Resolver.resolve(endpoint)
         var lastError: any Error = TransportError.connectionRefused(endpoint.description)
         for address in addresses {
@@ -40,10 +41,11 @@ public final class TCPConnection: Sendable {
                 let descriptor = try Socket.open(family: address.family)
                 let core = ConnectionCore(descriptor: descriptor, loop: loop, limits: limits)
                 let connection = TCPConnection(core: core, peer: endpoint.description)
+                let deadline = timeline.now + timeout
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await core.connect(to: address, endpoint: endpoint) }
                     group.addTask {
-                        try await Task.sleep(for: timeout)
+                        try await timeline.sleep(until: deadline)
                         throw TransportError.timedOut("connecting to \(endpoint)")
                     }
                     defer { group.cancelAll() }

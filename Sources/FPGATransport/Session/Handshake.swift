@@ -6,9 +6,10 @@
 public enum Handshake {
     /// The client side. Returns the worker's WELCOME.
     public static func client(
-        _ connection: TCPConnection, token: AuthToken?, name: String, timeout: Duration = .seconds(10)
+        _ connection: TCPConnection, token: AuthToken?, name: String, timeout: Duration = .seconds(10),
+        clock: any Clock<Duration> = ContinuousClock()
     ) async throws -> Welcome {
-        try await withDeadline(timeout, "handshake with \(connection.peer)") {
+        try await withDeadline(timeout, "handshake with \(connection.peer)", clock: clock) {
             let clientNonce = HandshakeProof.nonce()
             try await connection.send(
                 .hello(Hello(protocolVersion: WireProtocol.version, clientNonce: clientNonce, clientName: name)))
@@ -50,13 +51,15 @@ public enum Handshake {
         }
     }
 
-    /// The worker side: answers a client's HELLO and AUTH; on success sends `welcome`.
+    /// The worker side: answers a client's HELLO and AUTH; on success calls
+    /// `authenticated` (the client's last handshake frame is in) and sends `welcome`.
     /// On any failure sends ERROR, closes the connection and throws.
     public static func worker(
-        _ connection: TCPConnection, token: AuthToken?, welcome: Welcome, timeout: Duration = .seconds(5)
+        _ connection: TCPConnection, token: AuthToken?, welcome: Welcome, timeout: Duration = .seconds(5),
+        clock: any Clock<Duration> = ContinuousClock(), authenticated: @escaping @Sendable () -> Void = {}
     ) async throws {
         do {
-            try await withDeadline(timeout, "handshake with \(connection.peer)") {
+            try await withDeadline(timeout, "handshake with \(connection.peer)", clock: clock) {
                 let hello: Hello
                 switch try await connection.receive().decodeMessage() {
                 case .hello(let received): hello = received
@@ -89,6 +92,7 @@ public enum Handshake {
                 }
                 // The client may send RUN frames as soon as it has the WELCOME.
                 connection.markHandshakeComplete()
+                authenticated()
                 try await connection.send(.welcome(welcome))
             }
         } catch {
@@ -104,14 +108,25 @@ public enum Handshake {
     }
 }
 
-/// Runs `body`, throwing ``TransportError/timedOut(_:)`` if it takes longer than `timeout`.
+/// Runs `body`, throwing ``TransportError/timedOut(_:)`` if it takes longer than `timeout`
+/// on `clock`. The deadline is fixed when the call begins.
 public func withDeadline<T: Sendable>(
-    _ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
+    _ timeout: Duration, _ what: String, clock: any Clock<Duration> = ContinuousClock(),
+    _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    let timeline = Timeline(clock: clock)
+    return try await withDeadline(at: timeline.now + timeout, on: timeline, what, body)
+}
+
+/// Runs `body`, throwing ``TransportError/timedOut(_:)`` if `timeline` reaches `deadline`
+/// first: one deadline shared by several waits, or fixed before the wait starts.
+public func withDeadline<T: Sendable>(
+    at deadline: Duration, on timeline: Timeline, _ what: String, _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await body() }
         group.addTask {
-            try await Task.sleep(for: timeout)
+            try await timeline.sleep(until: deadline)
             throw TransportError.timedOut(what)
         }
         defer { group.cancelAll() }

@@ -1,0 +1,83 @@
+import Clocks
+import FPGACluster
+import FPGADevice
+import FPGATransport
+import Testing
+
+/// A ``RemoteWorker`` against a real ``WorkerServer`` in the same process, each on a test
+/// clock of its own: the server's never moves, so it never sends a heartbeat and the
+/// client, whose clock the test advances, must find it frozen.
+@Suite("RemoteWorker against an in-process WorkerServer", .timeLimit(.minutes(1)))
+struct RemoteWorkerInProcessTests {
+    @Test func runsThenLosesAFrozenServerAndReconnects() async throws {
+        try await InProcessServer.with { server in
+            let clock = TestClock()
+            var settings = RemoteWorker.Settings()
+            settings.clock = clock
+            settings.heartbeatInterval = .seconds(1)
+            settings.missedHeartbeats = 3
+            settings.connectTimeout = .seconds(3600)
+            settings.runDeadline = .seconds(3600)
+            settings.reconnectDelays = [.seconds(1)]
+            settings.reconnectBudget = .seconds(10)
+            let remote = RemoteWorker(endpoint: server.endpoint, token: nil, settings: settings)
+            let welcome = try await withDeadline(eventTimeout, "connect() to the in-process worker") {
+                try await remote.connect()
+            }
+            #expect(welcome.devices.map(\.name) == ["sim0"])
+            let node = WorkerNode(remote: remote, deviceIndex: 0, name: "\(server.endpoint)/sim0")
+
+            // Gzip on the simulated device, through the wire.
+            let input = ArraySlice(Array(repeating: Array("the same line\n".utf8), count: 1000).joined())
+            let member = try await withDeadline(eventTimeout, "a gzip run") {
+                try await node.run(GzipCompressionJob(chunkSize: 1 << 20), input)
+            }
+            #expect(member.prefix(2).elementsEqual([0x1f, 0x8b]))
+            #expect(member.count < input.count)
+
+            // A run the server holds; the server's clock stands still, so no heartbeat
+            // comes. One jump of the client's clock past three intervals still checks each.
+            let held = Task { try await node.run(HoldJob(), [9]) }
+            try await server.held.waitForStarts(1)
+            await clock.advance(toOffset: .seconds(3) + .milliseconds(1))
+            do {
+                let value = try await withDeadline(eventTimeout, "the held run to fail") { try await held.value }
+                Issue.record("the held run returned \(value) from a frozen worker")
+            } catch ClusterError.workerLost(_, let reason) {
+                #expect(reason == "no heartbeat for 3.0 seconds")
+            }
+
+            // Lost at the 3 s tick: the first attempt starts at 4 s, and the server
+            // (its handshake needs no clock) takes it.
+            let reconnecting = Task { try await remote.reconnect() }
+            await clock.advance(toOffset: .seconds(4) + .milliseconds(1))
+            try await withDeadline(eventTimeout, "reconnect() to the in-process worker") {
+                try await reconnecting.value
+            }
+            let echoed = try await withDeadline(eventTimeout, "an echo after reconnecting") {
+                try await node.run(EchoJob(), [1, 2, 3])
+            }
+            #expect(echoed == [1, 2, 3])
+        }
+    }
+}
+
+/// The client's side of the server's `hold` job: its input comes back once the test
+/// opens the gate.
+struct HoldJob: DeviceJob {
+    typealias Input = ArraySlice<UInt8>
+    typealias Output = ArraySlice<UInt8>
+
+    static let kind = HeldRuns.kind
+    var program: String { EchoJob.kind }
+    var driverKey: String { Self.kind }
+    var parameters: [UInt8] { [] }
+
+    func makeDriver(on device: any Device) async throws -> any JobDriver<Input, Output> {
+        throw ClusterError.programUnavailable(Self.kind, node: device.info.name)
+    }
+
+    func weight(of input: Input) -> Int { input.count }
+    func encode(_ input: Input) -> ArraySlice<UInt8> { input }
+    func decodeOutput(_ payload: ArraySlice<UInt8>) throws -> Output { payload }
+}
