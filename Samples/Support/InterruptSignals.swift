@@ -64,3 +64,27 @@ public final class InterruptSignals: Sendable {
 
     deinit { stop() }
 }
+
+/// Runs `work` in a task that SIGINT or SIGTERM cancels, with the signals caught from
+/// before the task starts: a signal at any moment of the work cancels it (the tool then
+/// removes its partial output) rather than ending the process.
+public func runCancellingOnInterrupt<Value: Sendable>(
+    _ work: @escaping @Sendable () async throws -> Value
+) async throws -> Value {
+    let state = Mutex<(task: Task<Value, any Error>?, interrupted: Bool)>((nil, false))
+    let signals = InterruptSignals {
+        let task = state.withLock { state in
+            state.interrupted = true
+            return state.task
+        }
+        task?.cancel()
+    }
+    defer { signals.stop() }
+    let task = Task(operation: work)
+    let interruptedAlready = state.withLock { state in
+        state.task = task
+        return state.interrupted
+    }
+    if interruptedAlready { task.cancel() }
+    return try await task.value
+}

@@ -84,4 +84,25 @@ struct CompressCommandTests {
         #expect(forced.status == 0, "\(forced.error)")
         #expect(try await ExternalTools.gzipDecompress(try folder.read("a.gz")) == Array("fresh".utf8))
     }
+
+    /// SIGINT in the middle of a job (its input still open) cancels it: status 130, one
+    /// line, and the partial output removed. The same for SIGTERM.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func anInterruptedJobLeavesNoOutput(signal: Int32) async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let child = try await ChildProcess.start(
+            Self.executable,
+            arguments: ["-q", "--local", "1", "--chunk-size", "64K", "-o", folder.file("out.gz"), "-"],
+            input: .heldAfter(TestData.random(count: 1 << 20, seed: 7)))
+        defer { child.kill() }
+        // The job runs once its partial output exists.
+        try await waitUntil("partial output from \(child.name)") {
+            try folder.contents().contains { $0.hasPrefix(".out.gz.partial-") }
+        }
+        child.signal(signal)
+        #expect(try await child.exit() == .exited(130), "\(child.errorText)")
+        #expect(child.errorText == "fpga-compress: interrupted; no output written\n")
+        #expect(try folder.contents() == [])
+    }
 }

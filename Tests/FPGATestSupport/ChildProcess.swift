@@ -51,6 +51,8 @@ public final class ChildProcess: Sendable {
         /// Nothing until ``closeStandardInput()``: the pipe stays open, so the child sees
         /// its input end when the test closes it or the test process ends.
         case held
+        /// These bytes, then the pipe held open as with ``held``.
+        case heldAfter([UInt8])
     }
 
     /// The command line and process id, for failure messages.
@@ -88,7 +90,10 @@ public final class ChildProcess: Sendable {
                             switch input {
                             case .bytes(let bytes):
                                 if !bytes.isEmpty { _ = try? await writer.write(bytes) }
-                            case .held:
+                            case .held, .heldAfter:
+                                if case .heldAfter(let bytes) = input, !bytes.isEmpty {
+                                    _ = try? await writer.write(bytes)
+                                }
                                 // Fulfilled by the test, or when the drains end.
                                 while await shared.inputClosed.value(within: .seconds(3600)) == nil {}
                             }
@@ -179,7 +184,8 @@ public final class ChildProcess: Sendable {
         return String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self)
     }
 
-    /// Closes the child's standard input (``Input/held``): it reads its end.
+    /// Closes the child's standard input (``Input/held``, ``Input/heldAfter(_:)``): it
+    /// reads its end.
     public func closeStandardInput() { shared.inputClosed.fulfill(()) }
 
     /// What the child wrote on standard output so far.
@@ -301,5 +307,17 @@ final class Promise<Value: Sendable>: Sendable {
             return waiter
         }
         waiter?.resume(returning: nil)
+    }
+}
+
+/// Waits until `condition` holds, checking every 10 ms: for an event that shows only in
+/// the file system or /proc. Throws a failure naming `event` if `bound` passes first.
+public func waitUntil(
+    _ event: String, within bound: Duration = ChildProcess.watchdog, _ condition: () throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + bound
+    while try !condition() {
+        guard ContinuousClock.now < deadline else { throw ToolFailure("no \(event) within \(bound)") }
+        try await Task.sleep(for: .milliseconds(10))
     }
 }
