@@ -146,6 +146,9 @@ public final class ChildProcess: Sendable {
         return ChildProcess(name: "\(command) (pid \(pid))", pid: pid, shared: shared)
     }
 
+    /// A child nobody holds any more has nothing to wait for it: it is killed.
+    deinit { kill() }
+
     /// Ignores SIGPIPE in the test process: a child that exits without reading all its
     /// input must fail the write, not end the tests.
     private static let ignoreBrokenPipes: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
