@@ -96,7 +96,8 @@ let package = Package(
         .target(
             name: "SampleSupport",
             dependencies: [
-                "FPGATransport", "CLibUV", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "FPGATransport", "FPGAExecution", "CPlatform", "CLibUV",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Samples/Support"),
         .executableTarget(

@@ -104,10 +104,9 @@ struct FPGAClassify: AsyncParsableCommand {
         var progress: ProgressHandler?
         if let bar { progress = { bar.update($0) } }
         let handler = progress
-        let work = Task { try await cluster.classify(images, model: model, progress: handler) }
-        let signals = InterruptSignals { work.cancel() }
-        defer { signals.stop() }
-        let report = try await work.value
+        let report = try await runCancellingOnInterrupt {
+            try await cluster.classify(images, model: model, progress: handler)
+        }
         bar?.finish()
 
         var files: [(path: String, bytes: [UInt8])] = []

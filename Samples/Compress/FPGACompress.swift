@@ -99,7 +99,7 @@ struct FPGACompress: AsyncParsableCommand {
         if let bar { progress = { bar.update($0) } }
         let (input, decompress, force) = (self.input, self.decompress, self.force)
         let progressHandler = progress
-        let work = Task { () async throws -> JobReport in
+        let report = try await runCancellingOnInterrupt { () async throws -> JobReport in
             if decompress {
                 return try await cluster.decompressFile(
                     at: input, to: destination, overwrite: force, progress: progressHandler)
@@ -107,9 +107,6 @@ struct FPGACompress: AsyncParsableCommand {
             return try await cluster.compressFile(
                 at: input, to: destination, overwrite: force, progress: progressHandler)
         }
-        let signals = InterruptSignals { work.cancel() }
-        defer { signals.stop() }
-        let report = try await work.value
         bar?.finish()
         if !quiet {
             printError(Summary(report: report, input: input, output: destination, decompress: decompress).line)

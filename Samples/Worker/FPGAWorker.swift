@@ -181,19 +181,24 @@ struct FPGAWorker: AsyncParsableCommand {
         let server = WorkerServer(
             nodes: nodes, token: token, configuration: settings, logger: Logger(label: "fpga-worker"))
         let bound = try await server.listen(on: endpoint)
-        // The first line on standard output is the address, for scripts that asked for port 0.
-        writeStandardOutput("listening on \(bound)\n")
-        let signals = InterruptSignals { Task { await server.shutdown() } }
+        // Once listening, a shutdown closes the listener and serve() returns at once, even
+        // if it has not started yet.
+        let shutDown: @Sendable () -> Void = { Task { await server.shutdown() } }
+        let signals = InterruptSignals(shutDown)
         defer { signals.stop() }
-        if exitWithStandardInput { shutDownAtEndOfStandardInput() }
+        if exitWithStandardInput { watchStandardInput(then: shutDown) }
+        // The first line on standard output is the address, for scripts that asked for port 0.
+        // It comes after the handlers: a supervisor that read it may signal or close our input.
+        writeStandardOutput("listening on \(bound)\n")
         await server.serve()
     }
 }
 
 extension FPGAWorker {
     /// Reads standard input on a thread of its own and, at its end (the supervisor closed
-    /// its pipe or died), sends this process SIGTERM: the same graceful shutdown.
-    private func shutDownAtEndOfStandardInput() {
+    /// its pipe or died), runs `shutDown`: the same graceful shutdown as SIGTERM's, called
+    /// directly rather than through a signal to ourselves.
+    private func watchStandardInput(then shutDown: @escaping @Sendable () -> Void) {
         startDedicatedThread(name: "fpga-stdin") {
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
@@ -201,7 +206,7 @@ extension FPGAWorker {
                 if count > 0 || (count < 0 && errno == EINTR) { continue }
                 break
             }
-            kill(getpid(), SIGTERM)
+            shutDown()
         }
     }
 

@@ -1,5 +1,4 @@
 import FPGACluster
-import FPGAExecution
 import FPGAKernels
 import FPGATestSupport
 import Foundation
@@ -14,11 +13,8 @@ struct ClassifyCommandTests {
     static let engine = try! CNVEngine(model: model)
     static let expected = try! engine.classify(pixels)
 
-    /// Runs the tool and waits for it on a thread of its own, not on the cooperative pool.
-    static let waiter = BlockingThreadPool(name: "classify-cli", threads: 1)
-
     func run(_ arguments: [String]) async throws -> (status: Int32, output: [UInt8], error: String) {
-        try await Self.waiter.run { try ExternalTools.run([Self.executable] + arguments) }
+        try await ExternalTools.run([Self.executable] + arguments)
     }
 
     /// A folder with the model and the images raw (`images.raw`) and as CIFAR-10
@@ -73,11 +69,8 @@ struct ClassifyCommandTests {
         let (folder, _) = try folder()
         defer { folder.remove() }
         let modelPath = folder.file("model.cnv")
-        let worker = try await Self.waiter.run {
-            try WorkerProcess(
-                executable: WorkerProcess.executable("fpga-worker"),
-                arguments: ["--device", "sim", "--device", "sim", "--model", modelPath])
-        }
+        let worker = try await WorkerProcess.start(
+            arguments: ["--device", "sim", "--device", "sim", "--model", modelPath])
         defer { worker.stop() }
         let result = try await run([
             folder.file("images.raw"), "--model", folder.file("model.cnv"), "--workers", worker.address,
@@ -126,7 +119,7 @@ struct ClassifyCommandTests {
             let result = try await run(arguments + outputs + ["--logits", folder.file("out.bin")])
             #expect(result.status == 1, "\(arguments)")
             let lines = result.error.split(separator: "\n")
-            #expect(lines.count == 1 && lines[0].hasPrefix("fpga-classify: "), "\(result.error)")
+            #expect(lines.count == 1 && lines.first?.hasPrefix("fpga-classify: ") == true, "\(result.error)")
             #expect(result.error.contains(message), "\(arguments): \(result.error)")
             #expect(try folder.contents() == before, "\(arguments) left files behind")
         }

@@ -25,12 +25,12 @@ struct GigabyteStreamTests {
         let growth = peakResidentBytes() - before
         #expect(growth < 512 << 20, "peak resident memory grew by \(growth >> 20) MiB")
 
-        let gzipCheck = try ExternalTools.run(
-            ["sh", "-c", "gzip -dc \"$0\" | cmp - \"$1\"", folder.file("big.log.gz"), input])
+        let gzipCheck = try await ExternalTools.run(
+            ["sh", "-c", "gzip -dc \"$0\" | cmp - \"$1\"", folder.file("big.log.gz"), input], within: .seconds(900))
         #expect(gzipCheck.status == 0, "gzip -dc | cmp: \(gzipCheck.error)")
 
         try await cluster.decompressFile(at: folder.file("big.log.gz"), to: folder.file("back.log"))
-        let ours = try ExternalTools.run(["cmp", folder.file("back.log"), input])
+        let ours = try await ExternalTools.run(["cmp", folder.file("back.log"), input], within: .seconds(900))
         #expect(ours.status == 0, "cmp: \(ours.error)")
         #expect(try folder.contents() == ["back.log", "big.log", "big.log.gz"])
     }

@@ -18,7 +18,7 @@ struct DecompressTests {
         let gz = try await ours()
         // Our file takes the indexed, parallel path; gzip's own output takes the
         // sequential one; both must give the input, as zlib and gzip do.
-        let foreign = try ExternalTools.run(["gzip", "-c", "-1"], input: data).output
+        let foreign = try await ExternalTools.run(["gzip", "-c", "-1"], input: data).output
         #expect(try await GzipIndex.build(foreign) == nil)
         #expect(try await cluster.decompress(gz) == data)
         #expect(try await cluster.decompress(foreign) == data)
@@ -32,7 +32,7 @@ struct DecompressTests {
     }
 
     @Test func mixedFileIsReadSequentially() async throws {
-        let foreign = try ExternalTools.run(["gzip", "-c"], input: Array("first part\n".utf8)).output
+        let foreign = try await ExternalTools.run(["gzip", "-c"], input: Array("first part\n".utf8)).output
         let gz = try await ours()
         let mixed = foreign + gz
         #expect(try await GzipIndex.build(mixed) == nil)
@@ -58,7 +58,7 @@ struct DecompressTests {
     @Test func zeroPaddingAfterTheLastMemberIsIgnored() async throws {
         let gz = try await ours()
         #expect(try await cluster.decompress(gz + [0, 0, 0, 0]) == data)
-        let foreign = try ExternalTools.run(["gzip", "-c"], input: data).output
+        let foreign = try await ExternalTools.run(["gzip", "-c"], input: data).output
         #expect(try await cluster.decompress(foreign + [0, 0]) == data)
     }
 
@@ -95,7 +95,7 @@ struct DecompressTests {
         await #expect(throws: GzipError.truncated(offset: gz.count - 1)) {
             try await cluster.decompress(Array(gz.dropLast()))
         }
-        let foreign = try ExternalTools.run(["gzip", "-c"], input: data).output
+        let foreign = try await ExternalTools.run(["gzip", "-c"], input: data).output
         await #expect(throws: GzipError.truncated(offset: foreign.count - 3)) {
             try await cluster.decompress(Array(foreign.dropLast(3)))
         }
@@ -124,7 +124,7 @@ struct DecompressTests {
         await #expect(throws: GzipError.trailingGarbage(offset: gz.count)) {
             try await cluster.decompress(gz + Array("garbage".utf8))
         }
-        let foreign = try ExternalTools.run(["gzip", "-c"], input: data).output
+        let foreign = try await ExternalTools.run(["gzip", "-c"], input: data).output
         await #expect(throws: GzipError.trailingGarbage(offset: foreign.count)) {
             try await cluster.decompress(foreign + Array("garbage".utf8))
         }

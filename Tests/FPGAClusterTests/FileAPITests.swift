@@ -26,7 +26,7 @@ struct FileAPITests {
 
         let gz = try folder.read("input.log.gz")
         #expect(report.bytesOut == gz.count)
-        #expect(try ExternalTools.gzipDecompress(gz) == data)
+        #expect(try await ExternalTools.gzipDecompress(gz) == data)
 
         let back = try await cluster.decompressFile(at: folder.file("input.log.gz"), to: folder.file("back.log"))
         #expect(back.bytesOut == data.count)
@@ -38,7 +38,7 @@ struct FileAPITests {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let data = TestData.logLines(count: 3 << 20)
-        try folder.write("plain.gz", try ExternalTools.run(["gzip", "-c"], input: data).output)
+        try folder.write("plain.gz", try await ExternalTools.run(["gzip", "-c"], input: data).output)
         let cluster = try Cluster(devices: .simulated(count: 1))
         let report = try await cluster.decompressFile(at: folder.file("plain.gz"), to: folder.file("plain"))
         #expect(report.chunks == 1)
@@ -56,7 +56,7 @@ struct FileAPITests {
         }
         #expect(try folder.read("a.gz") == Array("precious".utf8))
         try await cluster.compressFile(at: folder.file("a"), to: folder.file("a.gz"), overwrite: true)
-        #expect(try ExternalTools.gzipDecompress(try folder.read("a.gz")) == Array("new".utf8))
+        #expect(try await ExternalTools.gzipDecompress(try folder.read("a.gz")) == Array("new".utf8))
         #expect(try folder.contents() == ["a", "a.gz"])
     }
 
@@ -104,7 +104,7 @@ struct FileAPITests {
         await #expect(throws: GzipError.self) {
             try await cluster.decompressFile(at: folder.file("bad.gz"), to: folder.file("bad"))
         }
-        let foreign = try ExternalTools.run(["gzip", "-c"], input: data).output
+        let foreign = try await ExternalTools.run(["gzip", "-c"], input: data).output
         try folder.write("cut.gz", Array(foreign.prefix(foreign.count / 2)))
         await #expect(throws: GzipError.truncated(offset: foreign.count / 2)) {
             try await cluster.decompressFile(at: folder.file("cut.gz"), to: folder.file("cut"))

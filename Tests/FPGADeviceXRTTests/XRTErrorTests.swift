@@ -117,7 +117,7 @@ struct XRTErrorTests {
     }
 
     /// XRT reads its environment once per process: these cases run in child processes.
-    @Test func noXilinxXRTAndNoCardAreOneLineErrors() throws {
+    @Test func noXilinxXRTAndNoCardAreOneLineErrors() async throws {
         let worker = WorkerProcess.executable("fpga-worker")
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
@@ -125,19 +125,19 @@ struct XRTErrorTests {
         let arguments = [
             worker, "--listen", "127.0.0.1:0", "--device", "xrt:0", "--xclbin", "gzip=\(folder.file("gzip.xclbin"))",
         ]
-        let unset = try ExternalTools.run(
+        let unset = try await ExternalTools.run(
             ["-u", "XILINX_XRT", "-u", "XRT_INI_PATH", "XCL_EMULATION_MODE=noop"] + arguments)
         #expect(unset.status != 0)
         #expect(unset.error.contains("XILINX_XRT is not set"), "\(unset.error)")
         #expect(unset.error.split(separator: "\n").count == 1, "\(unset.error)")
         // Hardware mode (no emulation, the hardware shim present) on a machine without a card.
         let root = try NoopXRT.install()
-        let noCard = try ExternalTools.run(
+        let noCard = try await ExternalTools.run(
             ["-u", "XCL_EMULATION_MODE", "-u", "XRT_INI_PATH", "XILINX_XRT=\(root)"] + arguments)
         #expect(noCard.status != 0)
         #expect(noCard.error.contains("no XRT device 0"), "\(noCard.error)")
         #expect(noCard.error.split(separator: "\n").count == 1, "\(noCard.error)")
-        let list = try ExternalTools.run(
+        let list = try await ExternalTools.run(
             ["-u", "XCL_EMULATION_MODE", "-u", "XRT_INI_PATH", "XILINX_XRT=\(root)", worker, "--list-devices"])
         #expect(String(decoding: list.output, as: UTF8.self).contains("no XRT devices found"), "\(list)")
     }

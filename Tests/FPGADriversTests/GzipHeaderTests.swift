@@ -8,12 +8,12 @@ struct GzipHeaderTests {
         try bytes.withUnsafeBytes { try GzipHeader.parse($0, offset: 0) }
     }
 
-    @Test func gzipWithFileName() throws {
+    @Test func gzipWithFileName() async throws {
         // gzip stores the name of a file it compresses (FNAME).
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         try folder.write("named.txt", Array("hello\n".utf8))
-        let gz = try ExternalTools.run(["gzip", "-c", folder.file("named.txt")]).output
+        let gz = try await ExternalTools.run(["gzip", "-c", folder.file("named.txt")]).output
         guard case .header(let header) = try parse(gz) else {
             Issue.record("expected a header")
             return

@@ -1,47 +1,31 @@
 import CZlib
-import Foundation
 
 /// Runs other gzip readers on our output: the `gzip` program, Python's `gzip` module and
 /// zlib itself.
 public enum ExternalTools {
-    /// Runs a program with `input` on standard input; returns its exit status, standard
-    /// output and standard error.
+    /// Runs a program (found on the PATH by `/usr/bin/env`, which also takes `NAME=VALUE`
+    /// and `-u NAME` before it) with `input` on standard input; returns its exit status (128
+    /// + the signal if one ended it), standard output and standard error. A program still
+    /// running after `bound` is killed and this throws a failure naming it.
     public static func run(
-        _ arguments: [String], input: [UInt8] = []
-    ) throws -> (status: Int32, output: [UInt8], error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        // Feed and drain at the same time so neither pipe fills up.
-        let writer = Thread {
-            stdin.fileHandleForWriting.write(Data(input))
-            try? stdin.fileHandleForWriting.close()
-        }
-        writer.start()
-        let errorData = ErrorCollector(stderr.fileHandleForReading)
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, [UInt8](output), errorData.text())
+        _ arguments: [String], input: [UInt8] = [], within bound: Duration = ChildProcess.watchdog
+    ) async throws -> (status: Int32, output: [UInt8], error: String) {
+        let child = try await ChildProcess.start("/usr/bin/env", arguments: arguments, input: .bytes(input))
+        let status = try await child.exit(within: bound)
+        return (status.code, child.output, child.errorText)
     }
 
     /// `gzip -dc` of `compressed`.
-    public static func gzipDecompress(_ compressed: [UInt8]) throws -> [UInt8] {
-        let result = try run(["gzip", "-dc"], input: compressed)
+    public static func gzipDecompress(_ compressed: [UInt8]) async throws -> [UInt8] {
+        let result = try await run(["gzip", "-dc"], input: compressed)
         guard result.status == 0 else { throw ToolFailure("gzip -dc exited \(result.status): \(result.error)") }
         return result.output
     }
 
     /// Python's `gzip.decompress` of `compressed`.
-    public static func pythonDecompress(_ compressed: [UInt8]) throws -> [UInt8] {
+    public static func pythonDecompress(_ compressed: [UInt8]) async throws -> [UInt8] {
         let script = "import gzip,sys; sys.stdout.buffer.write(gzip.decompress(sys.stdin.buffer.read()))"
-        let result = try run(["python3", "-c", script], input: compressed)
+        let result = try await run(["python3", "-c", script], input: compressed)
         guard result.status == 0 else { throw ToolFailure("python3 gzip exited \(result.status): \(result.error)") }
         return result.output
     }
@@ -83,25 +67,4 @@ public enum ExternalTools {
 public struct ToolFailure: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// Reads a pipe to its end on a thread of its own.
-///
-/// `@unchecked Sendable`: `data` is written once by the reading thread before it signals
-/// `done`, and read only after waiting on `done`.
-private final class ErrorCollector: @unchecked Sendable {
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ handle: FileHandle) {
-        Thread { [self] in
-            self.data = handle.readDataToEndOfFile()
-            self.done.signal()
-        }.start()
-    }
-
-    func text() -> String {
-        done.wait()
-        return String(decoding: data, as: UTF8.self)
-    }
 }

@@ -5,78 +5,69 @@ import Foundation
 #endif
 
 /// A real `fpga-worker` process on a free loopback port, for integration tests.
-public final class WorkerProcess: @unchecked Sendable {
-    // `@unchecked Sendable`: `process` is set once in init; Foundation's Process is
-    // thread-safe for the calls used here (pid, terminate, waitUntilExit).
+///
+/// It runs with `--exit-with-stdin` on a pipe that only this process holds, so it shuts
+/// down when the test process ends, however it ends; ``stop()`` kills it sooner. Its
+/// standard output and error are drained while it runs (the error kept for failure
+/// messages), and every wait for it is bounded by ``ChildProcess``'s watchdog.
+public final class WorkerProcess: Sendable {
     public let address: String
-    public let process: Process
-    private let errorPipe: Pipe
-    /// The worker's standard input: it runs with `--exit-with-stdin`, so it shuts down when
-    /// this pipe closes, which the kernel does when the test process ends, however it ends.
-    private let inputPipe = Pipe()
+    /// The process, for signals, exit and what it wrote.
+    public let child: ChildProcess
 
-    /// Starts `fpga-worker --listen 127.0.0.1:0` with `arguments` and waits for its
-    /// address line.
-    public init(executable: String, arguments: [String], environment: [String: String] = [:]) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--listen", "127.0.0.1:0", "--exit-with-stdin"] + arguments
-        var env = ProcessInfo.processInfo.environment
-        env["FPGACLUSTER_TOKEN"] = nil
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let output = Pipe()
-        errorPipe = Pipe()
-        process.standardOutput = output
-        process.standardError = errorPipe
-        process.standardInput = inputPipe
-        try process.run()
-        var line: [UInt8] = []
-        let handle = output.fileHandleForReading
-        while true {
-            let byte = handle.readData(ofLength: 1)
-            guard let first = byte.first else {
-                throw ToolFailure("fpga-worker exited before listening: \(Self.drain(errorPipe))")
-            }
-            if first == 0x0a { break }
-            line.append(first)
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("listening on ") else { throw ToolFailure("unexpected first line: \(text)") }
-        address = String(text.dropFirst("listening on ".count))
+    private init(address: String, child: ChildProcess) {
+        self.address = address
+        self.child = child
     }
 
-    public var pid: Int32 { process.processIdentifier }
+    /// Starts `fpga-worker --listen 127.0.0.1:0 --exit-with-stdin` with `arguments`
+    /// (without the test process's FPGACLUSTER_TOKEN, with `environment` added) and waits
+    /// for its address line. Throws ``ToolFailure`` `fpga-worker exited before listening:`
+    /// and its standard error when it exits first.
+    public static func start(
+        executable: String = WorkerProcess.executable("fpga-worker"), arguments: [String],
+        environment: [String: String] = [:]
+    ) async throws -> WorkerProcess {
+        var changes: [String: String?] = ["FPGACLUSTER_TOKEN": nil]
+        for (key, value) in environment { changes[key] = value }
+        let child = try await ChildProcess.start(
+            executable, arguments: ["--listen", "127.0.0.1:0", "--exit-with-stdin"] + arguments,
+            environment: changes, input: .held)
+        guard let line = try await child.firstOutputLine() else {
+            _ = try await child.exit()
+            throw ToolFailure("fpga-worker exited before listening: \(child.errorText)")
+        }
+        guard line.hasPrefix("listening on ") else {
+            child.kill()
+            throw ToolFailure("\(child.name): unexpected first line: \(line)")
+        }
+        return WorkerProcess(address: String(line.dropFirst("listening on ".count)), child: child)
+    }
+
+    public var pid: Int32 { child.pid }
+
+    /// Whether the worker still runs.
+    public var isRunning: Bool { child.isRunning }
 
     /// Sends a signal to the worker.
-    public func signal(_ number: Int32) { kill(pid, number) }
+    public func signal(_ number: Int32) { child.signal(number) }
 
-    /// Kills the worker (SIGKILL, after SIGCONT in case it is stopped) and waits for it.
-    public func stop() {
-        if process.isRunning {
-            kill(pid, SIGCONT)
-            kill(pid, SIGKILL)
-        }
-        process.waitUntilExit()
-    }
+    /// Kills the worker (SIGKILL, after SIGCONT in case it is stopped); does not wait.
+    public func stop() { child.kill() }
 
     /// Closes the worker's standard input, as the end of the test process would.
-    public func closeStandardInput() { try? inputPipe.fileHandleForWriting.close() }
+    public func closeStandardInput() { child.closeStandardInput() }
 
-    /// Waits for the worker to exit; returns its status.
-    public func waitForExit() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationStatus
+    /// Waits for the worker to exit; a worker still running after `bound` is killed and
+    /// this throws a failure naming it, with its standard error.
+    public func exit(within bound: Duration = ChildProcess.watchdog) async throws -> ChildExit {
+        try await child.exit(within: bound)
     }
 
-    /// What the worker wrote on standard error (after it exited).
-    public func errorOutput() -> String { Self.drain(errorPipe) }
+    /// What the worker wrote on standard error so far.
+    public var errorOutput: String { child.errorText }
 
-    private static func drain(_ pipe: Pipe) -> String {
-        String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    }
-
-    deinit { stop() }
+    deinit { child.kill() }
 
     /// The built executable `name`, found beside the test bundle.
     public static func executable(_ name: String) -> String {

@@ -23,8 +23,8 @@ struct RemoteClassifyTests {
     @Test func twoLocalAndTwoRemoteDevicesGiveTheClassesOfOne() async throws {
         let folder = try modelFolder()
         defer { folder.remove() }
-        let one = try startWorker(["--device", "sim", "--model", folder.file("model.cnv")])
-        let two = try startWorker(["--device", "sim", "--model", folder.file("model.cnv")])
+        let one = try await startWorker(["--device", "sim", "--model", folder.file("model.cnv")])
+        let two = try await startWorker(["--device", "sim", "--model", folder.file("model.cnv")])
         defer {
             one.stop()
             two.stop()
@@ -33,7 +33,7 @@ struct RemoteClassifyTests {
             workers: [one.address, two.address], token: nil,
             devices: .simulated(count: 2, model: Self.model), programs: .builtIn(classifying: Self.model),
             configuration: .init(batchSize: 3), settings: testSettings())
-        #expect(cluster.nodes.map(\.isRemote) == [false, false, true, true])
+        try #require(cluster.nodes.map(\.isRemote) == [false, false, true, true])
         for node in cluster.nodes { #expect(await node.classifierPrograms() == [Self.model.programName]) }
         let report = try await cluster.classify(try ImageBatch(pixels: Self.pixels), model: Self.model)
         let single = try await Cluster(simulated: 1, model: Self.model).classify(Self.pixels)
@@ -55,9 +55,10 @@ struct RemoteClassifyTests {
     }
 
     @Test func aWorkerWithoutAModelCannotClassify() async throws {
-        let worker = try startWorker(["--device", "sim"])
+        let worker = try await startWorker(["--device", "sim"])
         defer { worker.stop() }
         let cluster = try await Cluster(workers: [worker.address], token: nil, settings: testSettings())
+        try #require(cluster.nodes.count == 1)
         await #expect(throws: ClassificationError.noClassifier(model: Self.model.identity)) {
             _ = try await cluster.classify(Self.pixels, model: Self.model)
         }
@@ -78,11 +79,12 @@ struct RemoteClassifyTests {
     @Test func aWorkerWithAnotherModelIsAMismatch() async throws {
         let folder = try modelFolder()
         defer { folder.remove() }
-        let worker = try startWorker(["--device", "sim", "--model", folder.file("other.cnv")])
+        let worker = try await startWorker(["--device", "sim", "--model", folder.file("other.cnv")])
         defer { worker.stop() }
         let cluster = try await Cluster(
             workers: [worker.address], token: nil, devices: .simulated(count: 1, model: Self.model),
             programs: .builtIn(classifying: Self.model), settings: testSettings())
+        try #require(cluster.nodes.count == 2)
         await #expect(
             throws: ClassificationError.modelMismatch(
                 node: cluster.nodes[1].name, expected: Self.model.identity, found: [Self.other.identity])
@@ -91,7 +93,7 @@ struct RemoteClassifyTests {
         }
     }
 
-    @Test func aWorkerWithABadModelFileDoesNotStart() throws {
+    @Test func aWorkerWithABadModelFileDoesNotStart() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         try folder.write("short.cnv", Array(Self.model.fileBytes().dropLast(1)))
@@ -102,7 +104,7 @@ struct RemoteClassifyTests {
         ] {
             // startWorker throws when the worker exits before listening, with its standard error.
             do {
-                let worker = try startWorker(["--device", "sim", "--model", folder.file(name)])
+                let worker = try await startWorker(["--device", "sim", "--model", folder.file(name)])
                 worker.stop()
                 Issue.record("fpga-worker started with \(name)")
             } catch let failure as ToolFailure {

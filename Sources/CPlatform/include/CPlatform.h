@@ -20,3 +20,27 @@ int cplatform_rename_noreplace(const char *from, const char *to);
 /// to return free heap memory to the kernel only above `trim_threshold` bytes. Returns 1
 /// on success, 0 elsewhere (other C libraries).
 int cplatform_tune_allocator(long mmap_threshold, long trim_threshold);
+
+/// Signals routed to a pipe, for a tool that turns SIGINT or SIGTERM into an orderly stop.
+///
+/// Dispatch signal sources cannot do this reliably on Linux: the handler that libdispatch
+/// installs is set only when its manager thread gets round to registering the source, and
+/// a signal that arrives before then meets whatever disposition was there (the SIG_IGN a
+/// caller sets so the signal does not kill the process) and is lost. Here the handler is in
+/// place when cplatform_signal_route returns, and all it does is write(2) the signal's
+/// number, one byte, to a pipe (async-signal-safe, on whatever thread the kernel picks);
+/// a thread of the caller's reads the pipe and acts outside signal context.
+///
+/// Returns the read end of the process's signal pipe (created on the first call, kept for
+/// the life of the process, close-on-exec, reads block), or -1 with errno set.
+int cplatform_signal_pipe(void);
+
+/// Catches `signo`: each delivery writes the byte `signo` to the signal pipe. The
+/// disposition it replaces is kept for cplatform_signal_restore. Returns 0, or -1 with
+/// errno set (the pipe could not be made, or sigaction failed).
+int cplatform_signal_route(int signo);
+
+/// Puts back the disposition `signo` had before cplatform_signal_route. Returns 0, or -1
+/// with errno set.
+int cplatform_signal_restore(int signo);
+
