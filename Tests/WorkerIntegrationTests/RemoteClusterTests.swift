@@ -10,12 +10,14 @@ import Testing
     import Glibc
 #endif
 
-/// Fast failure detection for tests: heartbeats every 100 ms, frozen after 5 silent. A
-/// connect (and handshake) may take as long as a loaded machine needs: it only bounds a
-/// wait for a worker that does answer, so it is generous.
-func testSettings(reconnectBudget: Duration = .seconds(1)) -> RemoteWorker.Settings {
+/// Failure detection for tests with real processes: heartbeats every 500 ms, frozen after 5
+/// silent (2.5 s), on both sides. Faster detection made a loaded machine (a late heartbeat)
+/// look like a lost worker; the heartbeat logic itself is tested in-process on a TestClock
+/// (RemoteWorkerClockTests, ServerSessionClockTests). A connect (and handshake) may take
+/// as long as a loaded machine needs: it only bounds a wait for a worker that does answer.
+func testSettings(reconnectBudget: Duration = .seconds(5)) -> RemoteWorker.Settings {
     var settings = RemoteWorker.Settings()
-    settings.heartbeatInterval = .milliseconds(100)
+    settings.heartbeatInterval = .milliseconds(500)
     settings.connectTimeout = .seconds(30)
     settings.reconnectDelays = [.milliseconds(50), .milliseconds(100), .milliseconds(200)]
     settings.reconnectBudget = reconnectBudget
@@ -26,7 +28,7 @@ let workerExecutable = WorkerProcess.executable("fpga-worker")
 
 func startWorker(_ arguments: [String] = [], environment: [String: String] = [:]) async throws -> WorkerProcess {
     try await WorkerProcess.start(
-        executable: workerExecutable, arguments: ["--heartbeat-ms", "100"] + arguments, environment: environment)
+        executable: workerExecutable, arguments: ["--heartbeat-ms", "500"] + arguments, environment: environment)
 }
 
 @Suite("a cluster of real fpga-worker processes", .serialized)
