@@ -2,6 +2,8 @@
 #include "CPlatform.h"
 #include <pthread.h>
 #include <sched.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cplatform_set_thread_name(const char *name) {
@@ -137,3 +139,5 @@ int cplatform_signal_restore(int signo) {
     pthread_mutex_unlock(&signal_lock);
     return result;
 }
+
+int cplatform_mkstemp_cloexec(char *template_path) { return mkostemp(template_path, O_CLOEXEC); }

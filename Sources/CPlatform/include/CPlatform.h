@@ -16,6 +16,10 @@ int cplatform_affinity_cpu_count(void);
 /// lacks the flag.
 int cplatform_rename_noreplace(const char *from, const char *to);
 
+/// mkstemp(3) with the descriptor close-on-exec from the start (mkostemp with O_CLOEXEC), so a
+/// process another thread starts never inherits a partial output file.
+int cplatform_mkstemp_cloexec(char *template_path);
+
 /// Asks glibc's allocator to keep blocks below `mmap_threshold` bytes in the heap and
 /// to return free heap memory to the kernel only above `trim_threshold` bytes. Returns 1
 /// on success, 0 elsewhere (other C libraries).

@@ -52,7 +52,7 @@ actor FileWriter {
         let folder = slash.map { String(path[...$0]) } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         var template = Array("\(folder).\(name).partial-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let fd = template.withUnsafeMutableBufferPointer { cplatform_mkstemp_cloexec($0.baseAddress!) }
         guard fd >= 0 else { throw ClusterError.outputUnwritable(path, reason: systemErrorMessage()) }
         fchmod(fd, mode_t(mode & 0o777))
         descriptor = fd
