@@ -84,6 +84,9 @@ public actor WorkerServer {
     public func listen(on endpoint: Endpoint) async throws -> Endpoint {
         let listener = try await TCPListener.listen(on: endpoint, limits: configuration.limits)
         self.listener = listener
+        // Shut down before it listened (a SIGTERM during start-up): accept nothing, so that
+        // ``serve()`` returns at once instead of serving a listener nobody will close.
+        if stopping { listener.close() }
         logger.info("listening", metadata: ["address": "\(listener.endpoint)", "devices": "\(nodes.count)"])
         return listener.endpoint
     }
