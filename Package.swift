@@ -158,7 +158,7 @@ let package = Package(
         .target(
             name: "FPGATestSupport",
             dependencies: [
-                "FPGACluster", "FPGADrivers", "FPGAKernels", "FPGADevice", "CZlib",
+                "FPGACluster", "FPGADrivers", "FPGAKernels", "FPGADevice", "CZlib", "FPGATestSync",
                 .product(name: "Clocks", package: "swift-clocks"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
@@ -169,15 +169,16 @@ let package = Package(
             dependencies: ["FPGATransport"],
             path: "Tests/FPGATransportFuzz"
         ),
-        // A TestClock that reports who sleeps on it, and waits for events bounded by a time
-        // limit. It depends on nothing of the package, so the lower layers' tests can use it.
+        // How tests synchronize with the code under test: a TestClock that reports who sleeps
+        // on it, waits for events bounded by a time limit, gates and barriers for dedicated
+        // threads. It depends only on FPGAExecution, so every layer's tests can use it.
         .target(
-            name: "FPGATestClock",
-            dependencies: [.product(name: "Clocks", package: "swift-clocks")],
-            path: "Tests/FPGATestClock"),
+            name: "FPGATestSync",
+            dependencies: ["FPGAExecution", .product(name: "Clocks", package: "swift-clocks")],
+            path: "Tests/FPGATestSync"),
         .testTarget(
             name: "FPGAExecutionTests",
-            dependencies: ["FPGAExecution", "FPGATestClock", .product(name: "Clocks", package: "swift-clocks")]),
+            dependencies: ["FPGAExecution", "FPGATestSync", .product(name: "Clocks", package: "swift-clocks")]),
         .testTarget(
             name: "FPGATransportTests",
             dependencies: [
@@ -187,14 +188,14 @@ let package = Package(
         .testTarget(
             name: "FPGADeviceTests",
             dependencies: [
-                "FPGADevice", "FPGAKernels", "FPGAExecution", "FPGATestClock",
+                "FPGADevice", "FPGAKernels", "FPGAExecution", "FPGATestSync",
                 .product(name: "Clocks", package: "swift-clocks"),
             ]),
         .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "FPGAExecution", "CZlib"]),
         .testTarget(
             name: "FPGADriversTests",
             dependencies: [
-                "FPGADrivers", "FPGATestSupport", "FPGATestClock", .product(name: "Clocks", package: "swift-clocks"),
+                "FPGADrivers", "FPGATestSupport", "FPGATestSync", .product(name: "Clocks", package: "swift-clocks"),
             ]),
         .testTarget(
             name: "FPGADeviceXRTTests",
@@ -202,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "FPGAClusterTests",
             dependencies: [
-                "FPGACluster", "FPGATestSupport", "FPGATransport", "CLibUV",
+                "FPGACluster", "FPGATestSupport", "FPGATestSync", "FPGATransport", "CLibUV",
                 .product(name: "Clocks", package: "swift-clocks"),
             ]),
         .testTarget(

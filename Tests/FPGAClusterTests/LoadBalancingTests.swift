@@ -1,6 +1,7 @@
 import FPGACluster
 import FPGADevice
 import FPGATestSupport
+import FPGATestSync
 import Testing
 
 /// What the scheduler guarantees about spreading work, forced with gates instead of

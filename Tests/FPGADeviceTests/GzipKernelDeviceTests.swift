@@ -1,6 +1,6 @@
 import FPGADevice
 import FPGAKernels
-import FPGATestClock
+import FPGATestSync
 import Testing
 
 /// What one run of `xilGzipCompBlock` gives back.

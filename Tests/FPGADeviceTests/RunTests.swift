@@ -1,5 +1,5 @@
 import FPGADevice
-import FPGATestClock
+import FPGATestSync
 import Testing
 
 /// Three vadd buffers of `count` bytes in group 0.

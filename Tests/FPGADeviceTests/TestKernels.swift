@@ -1,6 +1,6 @@
 import FPGADevice
 import FPGAExecution
-import FPGATestClock
+import FPGATestSync
 import Synchronization
 
 #if canImport(Glibc)
@@ -144,65 +144,23 @@ extension SimulatedDevice {
     }
 }
 
-/// A barrier for compute-unit threads: each blocks until all `parties` have arrived, or
-/// until a generous limit of real time passes (false then), which turns a run that never
-/// came into a failure instead of a hang.
-final class ThreadBarrier: Sendable {
-    let parties: Int
-    private let lock = ConditionLock()
-    private let count = Counter()
-
-    init(parties: Int) { self.parties = parties }
-
-    func arriveAndWait(limit: Duration = .seconds(60)) -> Bool {
-        let deadline = ContinuousClock.now + limit
-        lock.lock()
-        defer { lock.unlock() }
-        count.value += 1
-        lock.broadcast()
-        while count.value < parties {
-            let left = deadline - ContinuousClock.now
-            if left <= .zero { return false }
-            lock.wait(for: left)
-        }
-        return true
-    }
-
-    /// `@unchecked Sendable`: `value` is only touched while the barrier's lock is held.
-    private final class Counter: @unchecked Sendable {
-        var value = 0
-    }
-}
-
 /// Holds the compute units whose runs reach it until the test opens it, and tells the
 /// test which units are held: how a test keeps compute units busy for exactly as long as
 /// it wants, instead of a timing model slow enough only on an idle machine.
 final class UnitGate: Sendable {
     /// The compute units that reached the gate, in arrival order (a unit once per run).
     let arrivals = Watched<[String]>([])
-    private let lock = ConditionLock()
-    private let state = OpenFlag()
+    private let gate = ThreadGate()
 
     /// Called on a compute unit's thread: records the arrival and blocks until the gate
     /// opens, or until a generous limit of real time passes (false then).
     func hold(_ computeUnit: String, limit: Duration = .seconds(60)) -> Bool {
         arrivals.update { $0.append(computeUnit) }
-        let deadline = ContinuousClock.now + limit
-        lock.lock()
-        defer { lock.unlock() }
-        while !state.isOpen {
-            let left = deadline - ContinuousClock.now
-            if left <= .zero { return false }
-            lock.wait(for: left)
-        }
-        return true
+        return gate.wait(limit: limit)
     }
 
     /// Lets every held run, and every later one, through.
-    func open() {
-        lock.withLock { state.isOpen = true }
-        lock.broadcast()
-    }
+    func open() { gate.open() }
 
     /// Returns the arrivals once `count` runs have reached the gate.
     @discardableResult
@@ -217,11 +175,6 @@ final class UnitGate: Sendable {
                 throw KernelFault("the test never opened the gate of \(invocation.computeUnit)")
             }
         }
-    }
-
-    /// `@unchecked Sendable`: `isOpen` is only touched while the gate's lock is held.
-    private final class OpenFlag: @unchecked Sendable {
-        var isOpen = false
     }
 }
 

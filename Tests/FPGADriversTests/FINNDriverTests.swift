@@ -1,8 +1,8 @@
 import FPGADevice
 import FPGADrivers
 import FPGAKernels
-import FPGATestClock
 import FPGATestSupport
+import FPGATestSync
 import Testing
 
 @Suite("the FINN driver on a simulated device")

@@ -1,8 +1,8 @@
 import FPGADevice
 import FPGADrivers
 import FPGAKernels
-import FPGATestClock
 import FPGATestSupport
+import FPGATestSync
 import Testing
 
 @Suite("the gzip driver on a simulated device")

@@ -1,5 +1,5 @@
 import FPGAExecution
-import FPGATestClock
+import FPGATestSync
 import Testing
 
 /// Runs `body` on a new dedicated thread and records when it has returned.

@@ -1,4 +1,5 @@
 import FPGAExecution
+import FPGATestSync
 import Synchronization
 
 #if canImport(Glibc)
@@ -49,37 +50,6 @@ func eventually(within timeout: Duration = .seconds(60), _ condition: () -> Bool
         try? await Task.sleep(for: .milliseconds(2))
     }
     return true
-}
-
-/// A barrier for blocking threads: every party waits until `parties` threads have
-/// arrived, or gives up after a generous limit (so a test fails instead of hanging).
-/// Only for dedicated threads (pool work), never for tasks.
-final class ThreadBarrier: Sendable {
-    let parties: Int
-    private let lock = ConditionLock()
-    private let count = Counter()
-
-    init(parties: Int) { self.parties = parties }
-
-    /// Returns whether all parties arrived in time.
-    func arriveAndWait(timeout: Duration = .seconds(60)) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        lock.lock()
-        defer { lock.unlock() }
-        count.value += 1
-        lock.broadcast()
-        while count.value < parties {
-            let left = deadline - ContinuousClock.now
-            if left <= .zero { return false }
-            lock.wait(for: left)
-        }
-        return true
-    }
-
-    /// `@unchecked Sendable`: `value` is only touched while the barrier's lock is held.
-    private final class Counter: @unchecked Sendable {
-        var value = 0
-    }
 }
 
 /// Counts how many parties are inside a region at once, and the most there ever were.

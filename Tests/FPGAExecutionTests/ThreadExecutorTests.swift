@@ -1,4 +1,5 @@
 import FPGAExecution
+import FPGATestSync
 import Synchronization
 import Testing
 

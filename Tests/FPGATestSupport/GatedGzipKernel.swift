@@ -1,6 +1,7 @@
 import FPGACluster
 import FPGADevice
 import FPGAKernels
+import FPGATestSync
 import Synchronization
 
 /// `xilGzipCompBlock` whose runs a test can hold and count: each run reports that it

@@ -17,9 +17,9 @@ public final class ThreadGate: Sendable {
         lock.broadcast()
     }
 
-    /// Blocks the calling thread until the gate opens; false if `timeout` passed first.
-    public func wait(timeout: Duration = .seconds(60)) -> Bool {
-        let deadline = ContinuousClock.now + timeout
+    /// Blocks the calling thread until the gate opens; false if `limit` passed first.
+    public func wait(limit: Duration = .seconds(60)) -> Bool {
+        let deadline = ContinuousClock.now + limit
         lock.lock()
         defer { lock.unlock() }
         while !flag.isOpen {
