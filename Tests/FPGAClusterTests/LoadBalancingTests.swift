@@ -8,18 +8,8 @@ import Testing
 /// timing models: the tests give the same verdict on an idle machine and a loaded one.
 @Suite("load balancing", .timeLimit(.minutes(2)))
 struct LoadBalancingTests {
-    static let eventTimeout: Duration = .seconds(60)
     let settings = Cluster.Configuration(chunkSize: 16384)
     let data = TestData.logLines(count: 64 * 16384)
-
-    /// Waits until `counter` reaches `count`, failing with `what` after a generous timeout.
-    static func expect(_ counter: ProgressCounter, reaches count: Int, _ what: String) async throws {
-        while counter.count < count {
-            let seen = counter.count
-            let wait = await counter.wait(beyond: seen, timeout: eventTimeout)
-            try #require(wait == .advanced, "waited \(eventTimeout) for \(what): \(seen) of \(count)")
-        }
-    }
 
     @Test func aStuckDeviceDoesNotHoldBackTheOthers() async throws {
         let gate = ThreadGate()
@@ -33,8 +23,8 @@ struct LoadBalancingTests {
 
         // While the stuck card holds its inputs, the free one goes on taking new ones: at
         // least its own capacity's worth (the window leaves room for that much and more).
-        try await Self.expect(stuckKernel.started, reaches: 1, "the stuck card to take an input")
-        try await Self.expect(freeKernel.finished, reaches: capacity, "the free card to keep working")
+        try await stuckKernel.started.wait(untilReaches: 1, "the stuck card to take an input")
+        try await freeKernel.finished.wait(untilReaches: capacity, "the free card to keep working")
         #expect(stuckKernel.finished.count == 0)
         gate.open()
         let gz = try await job.value
@@ -59,7 +49,7 @@ struct LoadBalancingTests {
         let cluster = try Cluster(devices: devices, configuration: .init(chunkSize: 8192))
         let job = Task { try await cluster.compress(TestData.logLines(count: 48 * 8192)) }
         for (index, kernel) in kernels.enumerated() {
-            try await Self.expect(kernel.started, reaches: 1, "sim\(index) to start a run")
+            try await kernel.started.wait(untilReaches: 1, "sim\(index) to start a run")
         }
         everyoneBusy.open()
         _ = try await job.value

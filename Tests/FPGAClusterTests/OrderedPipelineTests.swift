@@ -10,9 +10,6 @@ import Testing
 struct OrderedPipelineTests {
     typealias Pipeline = OrderedPipeline<Int, Int>
 
-    /// How long a test waits for an event before failing; only a broken scheduler uses it up.
-    static let eventTimeout: Duration = .seconds(30)
-
     /// What the lanes and the sink saw.
     final class Record: Sendable {
         private struct State {
@@ -72,6 +69,15 @@ struct OrderedPipelineTests {
         }
     }
 
+    /// Runs `pipeline` over `count` inputs in a task of its own, delivering to `record`.
+    static func start(_ pipeline: Pipeline, count: Int, record: Record) -> Task<[String: Int], any Error> {
+        Task {
+            try await pipeline.run(source: Self.source(count: count, record: record)) { output, _ in
+                record.deliver(output)
+            }
+        }
+    }
+
     /// A lane that records its runs and returns `input * 10` once the input's gate opens.
     static func lane(
         _ name: String, record: Record, gates: Gates? = nil,
@@ -90,24 +96,12 @@ struct OrderedPipelineTests {
             recover: recover)
     }
 
-    static func expectEvent(_ counter: ProgressCounter, reaches count: Int, _ what: String) async throws {
-        while counter.count < count {
-            let seen = counter.count
-            let wait = await counter.wait(beyond: seen, timeout: eventTimeout)
-            try #require(wait == .advanced, "waited \(eventTimeout) for \(what): \(seen) of \(count)")
-        }
-    }
-
     @Test func outputsReachTheSinkInInputOrderWhateverOrderRunsFinish() async throws {
         let record = Record()
         let gates = Gates(count: 4)
         let pipeline = Pipeline(lanes: (0..<4).map { Self.lane("lane\($0)", record: record, gates: gates) })
-        let job = Task {
-            try await pipeline.run(source: Self.source(count: 4, record: record)) { output, _ in
-                record.deliver(output)
-            }
-        }
-        try await Self.expectEvent(record.starts, reaches: 4, "four runs to start")
+        let job = Self.start(pipeline, count: 4, record: record)
+        try await record.starts.wait(untilReaches: 4, "four runs to start")
         // Finish them backwards: nothing may be delivered before input 0's output.
         for index in [3, 2, 1] { gates[index].open() }
         #expect(record.delivered.isEmpty, "delivered before input 0 finished: \(record.delivered)")
@@ -123,15 +117,11 @@ struct OrderedPipelineTests {
         // Six free lanes, but a window of three: the fourth input waits for the first delivery.
         let pipeline = Pipeline(
             lanes: (0..<6).map { Self.lane("lane\($0)", record: record, gates: gates) }, window: 3)
-        let job = Task {
-            try await pipeline.run(source: Self.source(count: 12, record: record)) { output, _ in
-                record.deliver(output)
-            }
-        }
-        try await Self.expectEvent(record.starts, reaches: 3, "three runs to start")
+        let job = Self.start(pipeline, count: 12, record: record)
+        try await record.starts.wait(untilReaches: 3, "three runs to start")
         #expect(record.taken == 3)
         gates[0].open()
-        try await Self.expectEvent(record.starts, reaches: 4, "a fourth run after the first delivery")
+        try await record.starts.wait(untilReaches: 4, "a fourth run after the first delivery")
         gates.openAll()
         _ = try await job.value
         #expect(record.mostInFlight <= 3, "\(record.mostInFlight) inputs in flight with a window of 3")
@@ -152,12 +142,8 @@ struct OrderedPipelineTests {
             })
         let gates = Gates(count: 8)
         let pipeline = Pipeline(lanes: [lost, Self.lane("good", record: record, gates: gates)])
-        let job = Task {
-            try await pipeline.run(source: Self.source(count: 8, record: record)) { output, _ in
-                record.deliver(output)
-            }
-        }
-        try await Self.expectEvent(recovered, reaches: 1, "the lost lane to start recovering")
+        let job = Self.start(pipeline, count: 8, record: record)
+        try await recovered.wait(untilReaches: 1, "the lost lane to start recovering")
         gates.openAll()
         let counts = try await job.value
         #expect(record.delivered == (0..<8).map { $0 * 10 })
@@ -196,15 +182,11 @@ struct OrderedPipelineTests {
             return input * 10
         }
         let pipeline = Pipeline(lanes: [flaky, steady], window: 6)
-        let job = Task {
-            try await pipeline.run(source: Self.source(count: 6, record: record)) { output, _ in
-                record.deliver(output)
-            }
-        }
-        try await Self.expectEvent(recovering, reaches: 1, "the flaky lane to lose its worker")
+        let job = Self.start(pipeline, count: 6, record: record)
+        try await recovering.wait(untilReaches: 1, "the flaky lane to lose its worker")
         workerBack.open()
         // After recovery the flaky lane runs inputs to completion (it has no gate).
-        try await Self.expectEvent(record.starts, reaches: 3, "runs after the recovery")
+        try await record.starts.wait(untilReaches: 3, "runs after the recovery")
         holdGates.openAll()
         let counts = try await job.value
         #expect(record.delivered == (0..<6).map { $0 * 10 })
@@ -272,12 +254,8 @@ struct OrderedPipelineTests {
             })
         let gates = Gates(count: 4)
         let pipeline = Pipeline(lanes: [lost, Self.lane("good", record: record, gates: gates)])
-        let job = Task {
-            try await pipeline.run(source: Self.source(count: 4, record: record)) { output, _ in
-                record.deliver(output)
-            }
-        }
-        try await Self.expectEvent(recovering, reaches: 1, "the lost lane to start recovering")
+        let job = Self.start(pipeline, count: 4, record: record)
+        try await recovering.wait(untilReaches: 1, "the lost lane to start recovering")
         gates.openAll()
         let counts = try await job.value
         #expect(counts["good"] == 4)

@@ -66,6 +66,20 @@ public final class ProgressCounter: Sendable {
         }
     }
 
+    /// Waits until the count reaches `count`; throws, naming `what`, if the count stands still
+    /// for `limit` or the reporter ends first. The limit only ends a wait that would hang: a
+    /// loaded machine is slower to get there, never wrong about it.
+    public func wait(untilReaches count: Int, _ what: String, limit: Duration = .seconds(60)) async throws {
+        while self.count < count {
+            let seen = self.count
+            let outcome = await wait(beyond: seen, timeout: limit)
+            if outcome != .advanced && self.count < count {
+                throw ToolFailure(
+                    "\(what): \(seen) of \(count), then \(outcome == .ended ? "the end" : "nothing for \(limit)")")
+            }
+        }
+    }
+
     private func expire(_ id: Int) {
         let waiter = state.withLock { state in
             state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0).continuation }
