@@ -247,12 +247,7 @@ struct GzipKernelDeviceTests {
         let buffers = try await GzipBench.buffers(device, kernel: kernel, input: input, seed: 0xFFFF_FFFF)
         let run = try await device.start(kernel, arguments: GzipBench.arguments(buffers, inputSize: 2_000, crc: true))
         // 2,000 bytes at 10,000 bytes/s.
-        try await clock.waitForSleepers(1)
-        #expect(clock.deadlines == [.milliseconds(200)])
-        await clock.advance(by: .milliseconds(200) - .nanoseconds(1))
-        #expect(try await device.state(of: run) == .running)
-        await clock.advance(by: .nanoseconds(2))
-        try await within("the run to complete") { try await device.waitForCompletion(run) }
+        try await expectRun(run, on: device, lasts: .milliseconds(200), clock: clock)
     }
 
     @Test("a handle on all compute units starts a run on a unit its buffers are connected to")

@@ -240,12 +240,7 @@ struct RunTests {
         let run = try await device.start(kernel, arguments: [.buffer(out), .scalar(UInt32(1))])
 
         // The unit computed (the hook returns at once) and now sleeps until 2 s.
-        try await clock.waitForSleepers(1)
-        #expect(clock.deadlines == [.seconds(2)])
-        await clock.advance(by: .seconds(2) - .nanoseconds(1))
-        #expect(try await device.state(of: run) == .running, "the run ended before its modelled latency")
-        await clock.advance(by: .nanoseconds(2))
-        #expect(try await within("the run to complete") { try await device.wait(run, timeout: nil) } == .completed)
+        try await expectRun(run, on: device, lasts: .seconds(2), clock: clock)
     }
 
     @Test("wait with a timeout returns .timeout once the clock passes the timeout, and the run carries on")
@@ -510,11 +505,6 @@ struct RunTests {
         let buffers = try await vaddBuffers(device, count: 256)
         let run = try await device.start(kernel, arguments: vaddArguments(buffers, size: 200))
         // 200 bytes at 1000 bytes/s.
-        try await clock.waitForSleepers(1)
-        #expect(clock.deadlines == [.milliseconds(200)])
-        await clock.advance(by: .milliseconds(200) - .nanoseconds(1))
-        #expect(try await device.state(of: run) == .running)
-        await clock.advance(by: .nanoseconds(2))
-        try await within("the run to complete") { try await device.waitForCompletion(run) }
+        try await expectRun(run, on: device, lasts: .milliseconds(200), clock: clock)
     }
 }

@@ -2,6 +2,7 @@ import FPGADevice
 import FPGAExecution
 import FPGATestSync
 import Synchronization
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -258,4 +259,20 @@ func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
         withUnsafeBytes(of: z.littleEndian) { bytes.append(contentsOf: $0.prefix(count - bytes.count)) }
     }
     return bytes
+}
+
+/// Checks the modelled duration of `run`, the only run on `clock`: it is still running a
+/// nanosecond before `duration` has passed on the clock and completes a nanosecond after.
+func expectRun(
+    _ run: Run, on device: SimulatedDevice, lasts duration: Duration, clock: ObservedTestClock,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    try await clock.waitForSleepers(1)
+    #expect(clock.deadlines == [duration], sourceLocation: sourceLocation)
+    await clock.advance(by: duration - .nanoseconds(1))
+    #expect(
+        try await device.state(of: run) == .running, "the run ended before its modelled \(duration)",
+        sourceLocation: sourceLocation)
+    await clock.advance(by: .nanoseconds(2))
+    try await within("the run to complete") { try await device.waitForCompletion(run) }
 }

@@ -1,6 +1,7 @@
 import Clocks
 import FPGACluster
 import FPGADevice
+import FPGATestSupport
 import FPGATransport
 import Testing
 
@@ -12,14 +13,8 @@ struct RemoteWorkerInProcessTests {
     @Test func runsThenLosesAFrozenServerAndReconnects() async throws {
         try await InProcessServer.with { server in
             let clock = TestClock()
-            var settings = RemoteWorker.Settings()
-            settings.clock = clock
-            settings.heartbeatInterval = .seconds(1)
-            settings.missedHeartbeats = 3
-            settings.connectTimeout = .seconds(3600)
-            settings.runDeadline = .seconds(3600)
+            var settings = RemoteWorker.Settings.onTestClock(clock)
             settings.reconnectDelays = [.seconds(1)]
-            settings.reconnectBudget = .seconds(10)
             let remote = RemoteWorker(endpoint: server.endpoint, token: nil, settings: settings)
             let welcome = try await withDeadline(eventTimeout, "connect() to the in-process worker") {
                 try await remote.connect()

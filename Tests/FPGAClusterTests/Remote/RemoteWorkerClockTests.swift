@@ -47,7 +47,7 @@ struct RemoteWorkerClockTests {
         let clock = TestClock()
         let worker = try await ScriptedWorker()
         defer { worker.close() }
-        let (remote, peer) = try await connect(worker, settings: remoteSettings(clock: clock))
+        let (remote, peer) = try await connect(worker, settings: RemoteWorker.Settings.onTestClock(clock))
         let node = WorkerNode(remote: remote, deviceIndex: 0, name: "scripted/sim0")
         let (run, _) = try await startRun([1, 2, 3], on: node, at: peer)
 
@@ -67,7 +67,7 @@ struct RemoteWorkerClockTests {
         let clock = TestClock()
         let worker = try await ScriptedWorker()
         defer { worker.close() }
-        let (remote, peer) = try await connect(worker, settings: remoteSettings(clock: clock))
+        let (remote, peer) = try await connect(worker, settings: RemoteWorker.Settings.onTestClock(clock))
         let node = WorkerNode(remote: remote, deviceIndex: 0, name: "scripted/sim0")
 
         // Nine ticks, three times the allowed silence, with a heartbeat and a result from
@@ -92,7 +92,7 @@ struct RemoteWorkerClockTests {
         let clock = TestClock()
         let worker = try await ScriptedWorker()
         defer { worker.close() }
-        var settings = remoteSettings(clock: clock)
+        var settings = RemoteWorker.Settings.onTestClock(clock)
         settings.runDeadline = .milliseconds(2500)
         settings.missedHeartbeats = 10
         let (remote, peer) = try await connect(worker, settings: settings)
@@ -118,7 +118,7 @@ struct RemoteWorkerClockTests {
         let clock = TestClock()
         let worker = try await ScriptedWorker()
         defer { worker.close() }
-        var settings = remoteSettings(clock: clock)
+        var settings = RemoteWorker.Settings.onTestClock(clock)
         settings.connectTimeout = .seconds(5)
         let remote = RemoteWorker(endpoint: worker.endpoint, token: nil, settings: settings)
         let connecting = Task { try await remote.connect() }
@@ -159,7 +159,7 @@ struct RemoteWorkerClockTests {
         defer { worker.close() }
         // Delays 1, 2, 4 (then 4) s within a 10 s budget: attempts at 1, 3 and 7 s; the
         // next would start at 11 s, past the budget.
-        let (remote, _) = try await connectAndLose(worker, settings: remoteSettings(clock: clock))
+        let (remote, _) = try await connectAndLose(worker, settings: RemoteWorker.Settings.onTestClock(clock))
         let reconnecting = Task { try await remote.reconnect() }
         for (attempt, start) in [(1, 1), (2, 3), (3, 7)] {
             #expect(worker.connectionCount == attempt, "an attempt started before the clock reached \(start) s")
@@ -176,7 +176,7 @@ struct RemoteWorkerClockTests {
         let clock = TestClock()
         let worker = try await ScriptedWorker()
         defer { worker.close() }
-        let (remote, node) = try await connectAndLose(worker, settings: remoteSettings(clock: clock))
+        let (remote, node) = try await connectAndLose(worker, settings: RemoteWorker.Settings.onTestClock(clock))
         let reconnecting = Task { try await remote.reconnect() }
         await clock.advance(toOffset: .seconds(1) + .milliseconds(1))
         try await worker.accept("reconnection attempt 1").close()

@@ -141,21 +141,6 @@ extension TestClock<Duration> {
     }
 }
 
-/// Settings on `clock`: 1 s client heartbeats, the worker lost after 3 of its (1 s)
-/// heartbeat intervals of silence, and everything else far out of the tests' way unless
-/// a test sets it.
-func remoteSettings(clock: TestClock<Duration>) -> RemoteWorker.Settings {
-    var settings = RemoteWorker.Settings()
-    settings.clock = clock
-    settings.heartbeatInterval = .seconds(1)
-    settings.missedHeartbeats = 3
-    settings.connectTimeout = .seconds(3600)
-    settings.runDeadline = .seconds(3600)
-    settings.reconnectDelays = [.seconds(1), .seconds(2), .seconds(4)]
-    settings.reconnectBudget = .seconds(10)
-    return settings
-}
-
 /// The value of `task`, or a failure naming `what` after ``remoteEventTimeout``.
 func outcome<T: Sendable>(of task: Task<T, any Error>, _ what: String) async throws -> T {
     try await withTaskCancellationHandler {
