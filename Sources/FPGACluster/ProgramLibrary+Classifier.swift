@@ -6,7 +6,7 @@ extension ProgramLibrary {
     ///
     /// It is `Xclbin.finnClassifier(name:)` with the dataflow kernels renamed after the
     /// model (`StreamingDataflowPartition_0_<identity>`, ...), so that only a device made
-    /// for that model (`[any Device].simulated(count:model:timing:)`) can load it: a device
+    /// for that model (`[any Device].simulated(count:model:timing:clock:)`) can load it: a device
     /// with another model's weights refuses it (`DeviceError.kernelNotImplemented`)
     /// instead of classifying with the wrong weights. The compute units keep FINN's names,
     /// `idma0` and `odma0`, which is how `FINNDriver` finds them.
@@ -34,7 +34,7 @@ extension ProgramLibrary {
     }
 
     /// The built-in programs plus the classifier program of `model`: what a node of a
-    /// device from `[any Device].simulated(count:model:timing:)` can load.
+    /// device from `[any Device].simulated(count:model:timing:clock:)` can load.
     public static func builtIn(classifying model: CNVModel) -> ProgramLibrary {
         builtIn.addingClassifier(for: model)
     }
@@ -53,7 +53,9 @@ extension Array where Element == any Device {
     /// ``Cluster/init(simulated:model:timing:configuration:)``.
     ///
     /// The devices share one `CNVEngine` (it is immutable); each has its own dataflow.
-    public static func simulated(count: Int, model: CNVModel, timing: TimingModel? = nil) throws -> [any Device] {
+    public static func simulated(
+        count: Int, model: CNVModel, timing: TimingModel? = nil, clock: any Clock<Duration> = ContinuousClock()
+    ) throws -> [any Device] {
         // Repacking the model takes milliseconds: not for a cluster of remote workers only.
         guard count > 0 else { return [] }
         let engine = try CNVEngine(model: model)
@@ -61,14 +63,14 @@ extension Array where Element == any Device {
             SimulatedDevice(
                 name: "sim\($0)",
                 kernels: ProgramLibrary.builtInKernels + ProgramLibrary.classifierKernels(engine: engine),
-                timing: timing)
+                timing: timing, clock: clock)
         }
     }
 }
 
 extension Cluster {
     /// A cluster of `count` simulated devices that compress and classify with `model`
-    /// (see `[any Device].simulated(count:model:timing:)`).
+    /// (see `[any Device].simulated(count:model:timing:clock:)`).
     public init(
         simulated count: Int, model: CNVModel, timing: TimingModel? = nil,
         configuration: Configuration = Configuration()

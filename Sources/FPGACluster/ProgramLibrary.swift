@@ -19,8 +19,13 @@ public struct ProgramLibrary: Sendable {
 
 extension Array where Element == any Device {
     /// `count` simulated devices named `sim0`, `sim1`, ..., each running the built-in
-    /// software kernels, optionally slowed to a card's speed by `timing`.
-    public static func simulated(count: Int, timing: TimingModel? = nil) -> [any Device] {
-        (0..<count).map { SimulatedDevice(name: "sim\($0)", kernels: ProgramLibrary.builtInKernels, timing: timing) }
+    /// software kernels, optionally slowed to a card's speed by `timing`, measured on `clock`
+    /// (a test passes a clock it advances by hand).
+    public static func simulated(
+        count: Int, timing: TimingModel? = nil, clock: any Clock<Duration> = ContinuousClock()
+    ) -> [any Device] {
+        (0..<count).map {
+            SimulatedDevice(name: "sim\($0)", kernels: ProgramLibrary.builtInKernels, timing: timing, clock: clock)
+        }
     }
 }
