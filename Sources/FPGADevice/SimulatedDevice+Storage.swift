@@ -9,23 +9,17 @@ import Synchronization
     import Darwin
 #endif
 
-/// The two sides of one simulated buffer object.
+/// The two sides of one simulated buffer object, kept by the device's ``LoadedProgram``.
 ///
 /// `@unchecked Sendable`: `host` is only touched on the device actor. `device` is touched
-/// on the device actor (sync) only while `runsUsing` is zero, and by a compute unit only
-/// while its run holds a count in `runsUsing`; the actor starts runs, and refuses sync
-/// and free while the count is non-zero, so the two never overlap.
-final class SimulatedBuffer: @unchecked Sendable {
-    let size: Int
-    /// The memory group it was allocated in.
-    let group: Int
-    let host: UnsafeMutableRawBufferPointer
+/// on the device actor (sync) only while the loaded program counts no run in flight on the
+/// buffer, and by a compute unit only while its run is counted; the actor starts runs, and
+/// refuses sync and free while the count is non-zero, so the two never overlap.
+package final class SimulatedBuffer: BufferStorage, @unchecked Sendable {
+    package let host: UnsafeMutableRawBufferPointer
     let device: UnsafeMutableRawBufferPointer
-    let runsUsing = Atomic<Int>(0)
 
-    init(size: Int, group: Int) {
-        self.size = size
-        self.group = group
+    init(size: Int) {
         // Fresh memory holds zeros here (a real card's holds whatever was there). calloc
         // maps large blocks lazily, so untouched parts of a buffer cost no resident memory.
         // Each side has `guardBytes` of zeros past its end that no one writes, so a kernel
@@ -37,7 +31,7 @@ final class SimulatedBuffer: @unchecked Sendable {
     /// Zeroed bytes allocated past the end of each side.
     static let guardBytes = 64
 
-    /// Freed when the last reference goes: the device's table, or a run still using it
+    /// Freed when the last reference goes: the loaded program's table, or a run still using it
     /// after the device itself was released.
     deinit {
         free(host.baseAddress)
@@ -45,21 +39,11 @@ final class SimulatedBuffer: @unchecked Sendable {
     }
 }
 
-/// One compute unit: its own thread, running one run at a time in start order.
-final class SimulatedComputeUnit: Sendable {
-    let name: String
-    let index: Int
+/// What a simulated compute unit has beyond what the ``LoadedProgram`` knows of it: its
+/// software kernel, and its own thread, running one run at a time in start order.
+struct SimulatedComputeUnit: Sendable {
     let implementation: any SoftwareKernel
     let thread: BlockingThreadPool
-    /// Runs started and not yet finished.
-    let pending = Atomic<Int>(0)
-
-    init(name: String, index: Int, implementation: any SoftwareKernel, thread: BlockingThreadPool) {
-        self.name = name
-        self.index = index
-        self.implementation = implementation
-        self.thread = thread
-    }
 }
 
 /// The state of one run, shared between the device actor, the compute unit thread and

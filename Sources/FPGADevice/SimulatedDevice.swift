@@ -19,7 +19,7 @@ import Synchronization
 ///   its argument is connected to.
 ///
 /// The actor runs on its own thread; syncs (memory copies) happen there.
-public actor SimulatedDevice: Device {
+public actor SimulatedDevice: LoadedProgramDevice {
     public nonisolated let info: DeviceInfo
     /// The timing model of each compute unit, if any.
     public nonisolated let timing: TimingModel?
@@ -32,10 +32,10 @@ public actor SimulatedDevice: Device {
     private let library: [String: any SoftwareKernel]
     /// Unique among the devices of this process; stamped on every buffer handle.
     private let serial = DeviceSerial.next()
-    public private(set) var xclbin: Xclbin?
-    private var bankUsage: [Int] = []
-    private var buffers: [UInt64: SimulatedBuffer] = [:]
-    /// Compute units of the loaded xclbin, by kernel name then compute unit index.
+    /// The loaded xclbin's banks and buffers, compute units and connectivity.
+    package var program: LoadedProgram<SimulatedBuffer>?
+    /// The threads and software kernels of the loaded xclbin's compute units, by kernel
+    /// name then compute unit index.
     private var units: [String: [SimulatedComputeUnit]] = [:]
     private var runs: [UInt64: SimulatedRun] = [:]
     private var nextID: UInt64 = 1
@@ -66,63 +66,36 @@ public actor SimulatedDevice: Device {
                 )
             }
         }
-        if units.values.contains(where: { $0.contains { $0.pending.load(ordering: .acquiring) > 0 } }) {
+        if program?.hasRunsInFlight == true {
             throw DeviceError.unavailable("cannot load an xclbin on \(info.name) while runs are in flight")
         }
         // Loading replaces the program: every buffer and compute unit of the old one goes.
-        buffers = [:]
         runs = [:]
-        bankUsage = Array(repeating: 0, count: xclbin.memoryBanks.count)
         units = [:]
         for kernel in xclbin.kernels {
-            units[kernel.name] = kernel.computeUnits.enumerated().map { index, unit in
+            units[kernel.name] = kernel.computeUnits.indices.map { index in
                 SimulatedComputeUnit(
-                    name: unit.name, index: index, implementation: library[kernel.name]!,
+                    implementation: library[kernel.name]!,
                     thread: BlockingThreadPool(name: "\(info.name)-cu\(index)", threads: 1))
             }
         }
-        self.xclbin = xclbin
+        program = LoadedProgram(xclbin, deviceSerial: serial)
         return xclbin.uuid
     }
 
     public func openKernel(_ name: String) throws -> Kernel {
-        guard let xclbin else { throw DeviceError.noXclbinLoaded(device: info.name) }
-        return try xclbin.kernel(named: name)
+        guard let program else { throw DeviceError.noXclbinLoaded(device: info.name) }
+        return try program.kernel(named: name)
     }
 
     // MARK: Buffers
 
     public func allocateBuffer(size: Int, group: Int) throws -> BufferObject {
-        guard let xclbin else { throw DeviceError.noXclbinLoaded(device: info.name) }
-        guard xclbin.memoryBanks.indices.contains(group) else { throw DeviceError.invalidMemoryGroup(group) }
-        guard size > 0 else { throw DeviceError.invalidBufferSize(size) }
-        let available = xclbin.memoryBanks[group].size - bankUsage[group]
-        guard size <= available else {
-            throw DeviceError.outOfDeviceMemory(group: group, requested: size, available: available)
-        }
-        let id = takeID()
-        buffers[id] = SimulatedBuffer(size: size, group: group)
-        bankUsage[group] += size
-        return BufferObject(id: id, size: size, group: group, owner: serial)
-    }
-
-    public func freeBuffer(_ buffer: BufferObject) throws {
-        let storage = try lookUp(buffer)
-        guard storage.runsUsing.load(ordering: .acquiring) == 0 else { throw DeviceError.bufferBusy }
-        buffers[buffer.id] = nil
-        bankUsage[storage.group] -= storage.size
-    }
-
-    public func withMappedBuffer<R: Sendable>(
-        _ buffer: BufferObject, _ body: @Sendable (UnsafeMutableRawBufferPointer) throws -> R
-    ) throws -> R {
-        try body(try lookUp(buffer).host)
+        try allocate(size: size, group: group, id: takeID()) { size in SimulatedBuffer(size: size) }
     }
 
     public func sync(_ buffer: BufferObject, _ direction: SyncDirection, size: Int?, offset: Int) throws {
-        let storage = try lookUp(buffer)
-        let range = try buffer.syncRange(size: size, offset: offset)
-        guard storage.runsUsing.load(ordering: .acquiring) == 0 else { throw DeviceError.bufferBusy }
+        let (storage, range) = try syncTarget(buffer, size: size, offset: offset)
         let host = UnsafeMutableRawBufferPointer(rebasing: storage.host[range])
         let device = UnsafeMutableRawBufferPointer(rebasing: storage.device[range])
         switch direction {
@@ -134,91 +107,41 @@ public actor SimulatedDevice: Device {
     // MARK: Runs
 
     public func start(_ kernel: Kernel, arguments: [KernelArgument]) throws -> Run {
-        // Trust nothing in the handle but its name, xclbin and compute unit choice: the
-        // descriptor comes from the loaded xclbin.
-        guard let xclbin, kernel.xclbin == xclbin.uuid, let kernelUnits = units[kernel.name],
-            let descriptor = xclbin.kernels.first(where: { $0.name == kernel.name })
-        else {
-            throw DeviceError.kernelNotFound(kernel.name, available: self.xclbin?.kernels.map(\.name) ?? [])
-        }
-        let candidates = kernel.computeUnits.filter { kernelUnits.indices.contains($0) }
-        guard !candidates.isEmpty else {
-            throw DeviceError.computeUnitNotFound(kernel: kernel.name, instance: "\(kernel.computeUnits)")
-        }
-        guard arguments.count == descriptor.arguments.count else {
-            throw DeviceError.argumentCount(
-                kernel: kernel.name, expected: descriptor.arguments.count, got: arguments.count)
-        }
-        var values: [KernelInvocation.Value] = []
-        var used: [SimulatedBuffer] = []
-        var bufferGroups: [(index: Int, group: Int)] = []
-        for (index, (argument, declared)) in zip(arguments, descriptor.arguments).enumerated() {
-            switch (argument, declared.kind) {
-            case (.buffer(let buffer), .global):
-                let storage = try lookUp(buffer)
-                values.append(.buffer(storage.device))
-                used.append(storage)
-                bufferGroups.append((index, storage.group))
-            case (.scalar(let value), .scalar(let byteSize)):
-                guard byteSize >= 8 || value >> (UInt64(byteSize) * 8) == 0 else {
-                    throw DeviceError.argumentType(
-                        kernel: kernel.name, argument: declared.name,
-                        expected: "a scalar that fits in \(byteSize) bytes")
-                }
-                values.append(.scalar(value))
-            case (_, .global):
-                throw DeviceError.argumentType(
-                    kernel: kernel.name, argument: declared.name, expected: "a buffer object")
-            case (_, .scalar):
-                throw DeviceError.argumentType(kernel: kernel.name, argument: declared.name, expected: "a scalar")
-            }
-        }
-        // As XRT does, run only on compute units connected to every buffer's bank; among
-        // those, the least busy.
-        let connected = candidates.filter { unit in
-            bufferGroups.allSatisfy { descriptor.computeUnits[unit].connections[$0.index] == $0.group }
-        }
-        guard
-            let unitIndex = connected.min(by: {
-                kernelUnits[$0].pending.load(ordering: .relaxed) < kernelUnits[$1].pending.load(ordering: .relaxed)
-            })
-        else {
-            let unit = descriptor.computeUnits[candidates[0]]
-            let mismatch = bufferGroups.first { unit.connections[$0.index] != $0.group } ?? bufferGroups[0]
-            throw DeviceError.bufferNotConnected(
-                computeUnit: unit.name, argument: descriptor.arguments[mismatch.index].name,
-                bufferGroup: mismatch.group, connectedGroup: unit.connections[mismatch.index] ?? -1)
-        }
-        let unitDescriptor = descriptor.computeUnits[unitIndex]
-        let run = Run(id: takeID(), kernelName: kernel.name, computeUnit: unitDescriptor.name)
+        let binding = try bind(kernel, arguments: arguments)
+        let unit = binding.computeUnit
+        let simulated = units[unit.kernel]![unit.index]
+        let run = Run(id: takeID(), kernelName: kernel.name, computeUnit: unit.name)
         let record = SimulatedRun()
         runs[run.id] = record
-        for storage in used { storage.runsUsing.add(1, ordering: .acquiringAndReleasing) }
-        let unit = kernelUnits[unitIndex]
-        unit.pending.add(1, ordering: .relaxed)
+        binding.begin()
         let invocation = KernelInvocationBox(
-            KernelInvocation(computeUnit: unit.name, computeUnitIndex: unit.index, values: values))
+            KernelInvocation(
+                computeUnit: unit.name, computeUnitIndex: unit.index,
+                values: binding.arguments.map { argument in
+                    switch argument {
+                    case .buffer(let storage): .buffer(storage.device)
+                    case .scalar(let value, _): .scalar(value)
+                    }
+                }))
         let timing = self.timing
         let clock = self.clock
-        let inUse = used
-        unit.thread.submit {
+        simulated.thread.submit {
             // The modelled time starts when the unit takes the run, before it is seen running.
             let began = ClockDeadline.now(on: clock)
             record.setRunning()
             var failure: String?
             do {
-                try unit.implementation.execute(invocation.invocation)
+                try simulated.implementation.execute(invocation.invocation)
             } catch {
                 failure = String(describing: error)
             }
             if let timing {
                 // The unit stays busy (its thread blocked, later runs queued) until the
                 // clock reaches the modelled end, however long the computing took.
-                let target = timing.duration(forUnits: unit.implementation.workUnits(of: invocation.invocation))
+                let target = timing.duration(forUnits: simulated.implementation.workUnits(of: invocation.invocation))
                 began.advanced(by: target).blockingWait()
             }
-            for storage in inUse { storage.runsUsing.subtract(1, ordering: .acquiringAndReleasing) }
-            unit.pending.subtract(1, ordering: .relaxed)
+            binding.end()
             record.finish(failure: failure)
         }
         return run
@@ -258,20 +181,14 @@ public actor SimulatedDevice: Device {
         defer { nextID += 1 }
         return nextID
     }
-
-    private func lookUp(_ buffer: BufferObject) throws -> SimulatedBuffer {
-        guard buffer.owner == serial, let storage = buffers[buffer.id], storage.size == buffer.size,
-            storage.group == buffer.group
-        else { throw DeviceError.invalidBuffer }
-        return storage
-    }
 }
 
 /// Carries an invocation (raw pointers into device memory) to the compute unit thread.
 ///
 /// `@unchecked Sendable`: the device memory it points to stays allocated while the run is
-/// in flight (free and reload refuse while `runsUsing > 0`), and no other code touches
-/// it then (sync refuses too), so the compute unit thread has sole access.
+/// in flight (the run holds its buffers, and free, sync and reload refuse while the loaded
+/// program counts it in flight), and no other code touches it then, so the compute unit
+/// thread has sole access.
 private final class KernelInvocationBox: @unchecked Sendable {
     let invocation: KernelInvocation
     init(_ invocation: KernelInvocation) { self.invocation = invocation }
