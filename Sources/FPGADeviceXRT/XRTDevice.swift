@@ -15,12 +15,14 @@ import FPGAExecution
 ///   unit connected to the run's buffers, so every compute unit is used.
 /// - Buffers live in the memory group the caller names, whose size the xclbin's
 ///   `MEM_TOPOLOGY` gives; a buffer a bank cannot hold is refused before XRT sees it.
+/// - Banks, buffers, argument checks and the choice of compute unit are the
+///   ``LoadedProgram``'s, as on a ``SimulatedDevice``; this actor adds XRT's handles.
 /// - XRT's own failures become ``DeviceError`` values; no C++ exception reaches Swift.
 ///
 /// The environment: `XILINX_XRT` must name the XRT installation. Unless `XRT_INI_PATH`
 /// names an ini file, XRT's runtime log is switched off (`Runtime.runtime_log=null`)
 /// before XRT starts. `XCL_EMULATION_MODE=noop` runs the whole API without a card.
-public actor XRTDevice: Device {
+public actor XRTDevice: LoadedProgramDevice {
     public nonisolated let info: DeviceInfo
     /// XRT's name for the card's platform (shell), when XRT reports one.
     public nonisolated let platformName: String?
@@ -30,12 +32,13 @@ public actor XRTDevice: Device {
 
     private let handle: DeviceHandle
     private let serial = DeviceSerial.next()
-    public private(set) var xclbin: Xclbin?
+    /// The loaded xclbin's banks and buffers, compute units and connectivity.
+    package var program: LoadedProgram<BufferHandle>?
     /// XRT's argument index of each host argument, by kernel name.
     private var argumentIndices: [String: [Int]] = [:]
-    private var units: [String: [ComputeUnitState]] = [:]
-    private var bankUsage: [Int] = []
-    private var buffers: [UInt64: BufferHandle] = [:]
+    /// XRT's kernel handle on each compute unit (`kernel:{instance}`), by kernel name then
+    /// compute unit index, opened on first use.
+    private var unitKernels: [String: [KernelHandle?]] = [:]
     private var runs: [UInt64: RunHandle] = [:]
     private var failures: [UInt64: String] = [:]
     private var nextID: UInt64 = 1
@@ -83,15 +86,14 @@ public actor XRTDevice: Device {
         // The same reader that made the description checks the bytes XRT will read.
         let container = try AXLF(bytes: image.bytes)
         try xclbin.validate()
-        guard units.values.allSatisfy({ $0.allSatisfy { $0.pending == 0 } }) else {
+        if program?.hasRunsInFlight == true {
             throw DeviceError.unavailable("cannot load an xclbin on \(info.name) while runs are in flight")
         }
         // Loading replaces the program: drop every handle of the old one first.
         runs = [:]
         failures = [:]
-        buffers = [:]
-        units = [:]
-        self.xclbin = nil
+        unitKernels = [:]
+        program = nil
         var uuid = [UInt8](repeating: 0, count: 16)
         try check(
             "load \(image.path ?? xclbin.name)",
@@ -100,20 +102,19 @@ public actor XRTDevice: Device {
         loaded.uuid = XclbinUUID(bytes: uuid)
         argumentIndices = Dictionary(
             container.kernels.map { ($0.name, $0.argumentIndices) }, uniquingKeysWith: { first, _ in first })
-        units = Dictionary(
-            loaded.kernels.map { kernel in (kernel.name, kernel.computeUnits.map { ComputeUnitState(name: $0.name) }) },
+        unitKernels = Dictionary(
+            loaded.kernels.map { ($0.name, Array(repeating: nil, count: $0.computeUnits.count)) },
             uniquingKeysWith: { first, _ in first })
-        bankUsage = Array(repeating: 0, count: loaded.memoryBanks.count)
         // Room for every run in flight to be waited for at once (two per compute unit).
         let unitCount = loaded.kernels.reduce(0) { $0 + $1.computeUnits.count }
         waiters = BlockingThreadPool(name: "xrt-wait", threads: max(2, min(64, 2 * unitCount)))
-        self.xclbin = loaded
+        program = LoadedProgram(loaded, deviceSerial: serial)
         return loaded.uuid
     }
 
     public func openKernel(_ name: String) throws -> Kernel {
-        guard let xclbin else { throw DeviceError.noXclbinLoaded(device: info.name) }
-        let kernel = try xclbin.kernel(named: name)
+        guard let program else { throw DeviceError.noXclbinLoaded(device: info.name) }
+        let kernel = try program.kernel(named: name)
         // Open each compute unit in XRT now, so that XRT's view of the kernel (its
         // arguments and memory groups) is checked against the description once.
         for index in kernel.computeUnits { _ = try computeUnitKernel(kernel.name, index) }
@@ -122,14 +123,14 @@ public actor XRTDevice: Device {
 
     /// The XRT kernel of compute unit `index` of `kernel`, opened on first use.
     private func computeUnitKernel(_ kernel: String, _ index: Int) throws -> KernelHandle {
-        guard let xclbin, let state = units[kernel]?[index],
-            let descriptor = xclbin.kernels.first(where: { $0.name == kernel }),
+        guard let program, let handles = unitKernels[kernel], handles.indices.contains(index),
+            let descriptor = program.xclbin.kernels.first(where: { $0.name == kernel }),
             let indices = argumentIndices[kernel]
         else { throw DeviceError.computeUnitNotFound(kernel: kernel, instance: "\(index)") }
-        if let opened = state.kernel { return opened }
+        if let opened = handles[index] { return opened }
         var pointer: OpaquePointer?
-        let name = "\(kernel):{\(state.name)}"
-        let uuid = xclbin.uuid.bytes
+        let name = "\(kernel):{\(descriptor.computeUnits[index].name)}"
+        let uuid = program.xclbin.uuid.bytes
         try check("open kernel \(name)", cxrt_kernel_open(handle.pointer, uuid, name, &pointer))
         let opened = KernelHandle(pointer!)
         for (position, group) in descriptor.computeUnits[index].connections {
@@ -143,50 +144,26 @@ public actor XRTDevice: Device {
                 )
             }
         }
-        state.kernel = opened
+        unitKernels[kernel]![index] = opened
         return opened
     }
 
     // MARK: Buffers
 
     public func allocateBuffer(size: Int, group: Int) throws -> BufferObject {
-        guard let xclbin else { throw DeviceError.noXclbinLoaded(device: info.name) }
-        guard xclbin.memoryBanks.indices.contains(group) else { throw DeviceError.invalidMemoryGroup(group) }
-        guard size > 0 else { throw DeviceError.invalidBufferSize(size) }
-        let available = xclbin.memoryBanks[group].size - bankUsage[group]
-        guard size <= available else {
-            throw DeviceError.outOfDeviceMemory(group: group, requested: size, available: available)
+        try allocate(size: size, group: group, id: takeID()) { size throws(DeviceError) in
+            var pointer: OpaquePointer?
+            var host: UnsafeMutableRawPointer?
+            try check(
+                "allocate \(size) bytes in memory group \(group)",
+                cxrt_bo_alloc(handle.pointer, size, Int32(group), &pointer, &host))
+            return BufferHandle(pointer: pointer!, host: UnsafeMutableRawBufferPointer(start: host, count: size))
         }
-        var pointer: OpaquePointer?
-        var host: UnsafeMutableRawPointer?
-        try check(
-            "allocate \(size) bytes in memory group \(group)",
-            cxrt_bo_alloc(handle.pointer, size, Int32(group), &pointer, &host))
-        let id = takeID()
-        buffers[id] = BufferHandle(
-            pointer: pointer!, host: UnsafeMutableRawBufferPointer(start: host, count: size), group: group)
-        bankUsage[group] += size
-        return BufferObject(id: id, size: size, group: group, owner: serial)
-    }
-
-    public func freeBuffer(_ buffer: BufferObject) throws {
-        let storage = try lookUp(buffer)
-        guard storage.runsUsing == 0 else { throw DeviceError.bufferBusy }
-        buffers[buffer.id] = nil
-        bankUsage[storage.group] -= buffer.size
-    }
-
-    public func withMappedBuffer<R: Sendable>(
-        _ buffer: BufferObject, _ body: @Sendable (UnsafeMutableRawBufferPointer) throws -> R
-    ) throws -> R {
-        try body(try lookUp(buffer).host)
     }
 
     public func sync(_ buffer: BufferObject, _ direction: SyncDirection, size: Int?, offset: Int) throws {
-        let storage = try lookUp(buffer)
-        let range = try buffer.syncRange(size: size, offset: offset)
+        let (storage, range) = try syncTarget(buffer, size: size, offset: offset)
         let count = range.count
-        guard storage.runsUsing == 0 else { throw DeviceError.bufferBusy }
         guard count > 0 else { return }
         try check(
             "sync \(count) bytes \(direction == .toDevice ? "to" : "from") the device",
@@ -196,72 +173,34 @@ public actor XRTDevice: Device {
     // MARK: Runs
 
     public func start(_ kernel: Kernel, arguments: [KernelArgument]) throws -> Run {
-        guard let xclbin, kernel.xclbin == xclbin.uuid, let kernelUnits = units[kernel.name],
-            let descriptor = xclbin.kernels.first(where: { $0.name == kernel.name }),
-            let indices = argumentIndices[kernel.name]
-        else {
-            throw DeviceError.kernelNotFound(kernel.name, available: self.xclbin?.kernels.map(\.name) ?? [])
+        guard let indices = argumentIndices[kernel.name] else {
+            throw DeviceError.kernelNotFound(kernel.name, available: xclbin?.kernels.map(\.name) ?? [])
         }
-        let candidates = kernel.computeUnits.filter { kernelUnits.indices.contains($0) }
-        guard !candidates.isEmpty else {
-            throw DeviceError.computeUnitNotFound(kernel: kernel.name, instance: "\(kernel.computeUnits)")
-        }
-        guard arguments.count == descriptor.arguments.count, indices.count == descriptor.arguments.count else {
+        let binding = try bind(kernel, arguments: arguments)
+        guard indices.count == binding.arguments.count else {
             throw DeviceError.argumentCount(
-                kernel: kernel.name, expected: descriptor.arguments.count, got: arguments.count)
+                kernel: kernel.name, expected: binding.arguments.count, got: arguments.count)
         }
-        var used: [(index: Int, storage: BufferHandle)] = []
-        for (index, (argument, declared)) in zip(arguments, descriptor.arguments).enumerated() {
-            switch (argument, declared.kind) {
-            case (.buffer(let buffer), .global): used.append((index, try lookUp(buffer)))
-            case (.scalar(let value), .scalar(let byteSize)):
-                guard byteSize >= 8 || value >> (UInt64(byteSize) * 8) == 0 else {
-                    throw DeviceError.argumentType(
-                        kernel: kernel.name, argument: declared.name,
-                        expected: "a scalar that fits in \(byteSize) bytes")
-                }
-            case (_, .global):
-                throw DeviceError.argumentType(
-                    kernel: kernel.name, argument: declared.name, expected: "a buffer object")
-            case (_, .scalar):
-                throw DeviceError.argumentType(kernel: kernel.name, argument: declared.name, expected: "a scalar")
-            }
-        }
-        // As XRT does, run only on compute units connected to every buffer's bank; among
-        // those, the least busy.
-        let connected = candidates.filter { unit in
-            used.allSatisfy { descriptor.computeUnits[unit].connections[$0.index] == $0.storage.group }
-        }
-        guard let unitIndex = connected.min(by: { kernelUnits[$0].pending < kernelUnits[$1].pending }) else {
-            let unit = descriptor.computeUnits[candidates[0]]
-            let mismatch = used.first { unit.connections[$0.index] != $0.storage.group } ?? used[0]
-            throw DeviceError.bufferNotConnected(
-                computeUnit: unit.name, argument: descriptor.arguments[mismatch.index].name,
-                bufferGroup: mismatch.storage.group, connectedGroup: unit.connections[mismatch.index] ?? -1)
-        }
-        let unitKernel = try computeUnitKernel(kernel.name, unitIndex)
+        let unit = binding.computeUnit
+        let unitKernel = try computeUnitKernel(kernel.name, unit.index)
         var pointer: OpaquePointer?
         try check("create a run of \(kernel.name)", cxrt_run_create(unitKernel.pointer, &pointer))
-        let unit = kernelUnits[unitIndex]
-        let record = RunHandle(pointer: pointer!, buffers: used.map(\.storage), unit: unit)
-        for (index, (argument, declared)) in zip(arguments, descriptor.arguments).enumerated() {
+        let record = RunHandle(pointer: pointer!, binding: binding)
+        for (index, (argument, declared)) in zip(binding.arguments, binding.kernel.arguments).enumerated() {
             let xrtIndex = UInt32(indices[index])
-            switch (argument, declared.kind) {
-            case (.buffer, _):
-                let storage = used.first { $0.index == index }!.storage
+            switch argument {
+            case .buffer(let storage):
                 try check(
                     "set argument \(declared.name) of \(kernel.name)",
                     cxrt_run_set_buffer(record.pointer, xrtIndex, storage.pointer))
-            case (.scalar(let value), .scalar(let byteSize)):
+            case .scalar(let value, let byteSize):
                 try check(
                     "set argument \(declared.name) of \(kernel.name)",
                     cxrt_run_set_scalar(record.pointer, xrtIndex, value, UInt32(byteSize)))
-            case (.scalar, .global): break  // refused above
             }
         }
         try check("start \(kernel.name):{\(unit.name)}", cxrt_run_start(record.pointer))
-        for storage in record.buffers { storage.runsUsing += 1 }
-        unit.pending += 1
+        binding.begin()
         let run = Run(id: takeID(), kernelName: kernel.name, computeUnit: unit.name)
         runs[run.id] = record
         return run
@@ -289,8 +228,7 @@ public actor XRTDevice: Device {
         // The run ended (perhaps seen by another waiter already): release what it held once.
         if record.final == nil {
             record.final = state
-            for storage in record.buffers { storage.runsUsing -= 1 }
-            record.unit.pending -= 1
+            record.binding.end()
         }
         if runs[run.id] === record {
             runs[run.id] = nil
@@ -311,13 +249,6 @@ public actor XRTDevice: Device {
     private func takeID() -> UInt64 {
         defer { nextID += 1 }
         return nextID
-    }
-
-    private func lookUp(_ buffer: BufferObject) throws -> BufferHandle {
-        guard buffer.owner == serial, let storage = buffers[buffer.id], storage.host.count == buffer.size,
-            storage.group == buffer.group
-        else { throw DeviceError.invalidBuffer }
-        return storage
     }
 }
 

@@ -31,54 +31,37 @@ final class KernelHandle: @unchecked Sendable {
     deinit { cxrt_kernel_free(pointer) }
 }
 
-/// A buffer object: its XRT handle and its mapped host side.
+/// A buffer object: its XRT handle and its mapped host side, kept by the device's
+/// ``LoadedProgram``.
 ///
 /// `@unchecked Sendable`: the handle and mapping never change and are freed once, in
-/// deinit; `runsUsing` is only touched on the device actor.
-final class BufferHandle: @unchecked Sendable {
+/// deinit; the host side is only touched on the device actor.
+package final class BufferHandle: BufferStorage, @unchecked Sendable {
     let pointer: OpaquePointer
-    let host: UnsafeMutableRawBufferPointer
-    let group: Int
-    var runsUsing = 0
+    package let host: UnsafeMutableRawBufferPointer
 
-    init(pointer: OpaquePointer, host: UnsafeMutableRawBufferPointer, group: Int) {
+    init(pointer: OpaquePointer, host: UnsafeMutableRawBufferPointer) {
         self.pointer = pointer
         self.host = host
-        self.group = group
     }
 
     deinit { cxrt_bo_free(pointer) }
 }
 
-/// A run: its XRT handle, the buffers and compute unit it holds until it ends, and its
-/// final state once known.
+/// A run: its XRT handle, its place in the loaded program (the compute unit and buffers
+/// it holds until it ends), and its final state once known.
 ///
 /// `@unchecked Sendable`: `pointer` never changes and is freed once, in deinit; XRT allows
-/// waiting on a run from another thread. Every other property is only touched on the
-/// device actor.
+/// waiting on a run from another thread. `final` is only touched on the device actor.
 final class RunHandle: @unchecked Sendable {
     let pointer: OpaquePointer
-    let buffers: [BufferHandle]
-    let unit: ComputeUnitState
+    let binding: LoadedProgram<BufferHandle>.Binding
     var final: RunState?
 
-    init(pointer: OpaquePointer, buffers: [BufferHandle], unit: ComputeUnitState) {
+    init(pointer: OpaquePointer, binding: LoadedProgram<BufferHandle>.Binding) {
         self.pointer = pointer
-        self.buffers = buffers
-        self.unit = unit
+        self.binding = binding
     }
 
     deinit { cxrt_run_free(pointer) }
-}
-
-/// One compute unit of the loaded xclbin: its XRT kernel handle (opened on first use as
-/// `kernel:{instance}`) and the runs in flight on it.
-///
-/// `@unchecked Sendable`: only touched on the device actor.
-final class ComputeUnitState: @unchecked Sendable {
-    let name: String
-    var kernel: KernelHandle?
-    var pending = 0
-
-    init(name: String) { self.name = name }
 }
