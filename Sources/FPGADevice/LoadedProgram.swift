@@ -199,7 +199,7 @@ extension LoadedProgram {
         public let index: Int
         /// What the xclbin declares about it: its instance name and connectivity.
         public let descriptor: ComputeUnitDescriptor
-        private let inFlight = Atomic<Int>(0)
+        fileprivate let runs = RunCount()
 
         init(kernel: String, index: Int, descriptor: ComputeUnitDescriptor) {
             self.kernel = kernel
@@ -211,15 +211,13 @@ extension LoadedProgram {
         public var name: String { descriptor.name }
 
         /// Runs started on it and not yet counted finished.
-        public var runsInFlight: Int { inFlight.load(ordering: .acquiring) }
+        public var runsInFlight: Int { runs.value }
 
         /// Whether pointer argument `argument` of this unit is connected to memory group
         /// `group`.
         public func isConnected(argument: Int, to group: Int) -> Bool {
             descriptor.connections[argument] == group
         }
-
-        fileprivate func count(_ delta: Int) { inFlight.add(delta, ordering: .acquiringAndReleasing) }
     }
 
     /// A buffer object allocated in one of the program's banks: the device's storage for
@@ -231,7 +229,7 @@ extension LoadedProgram {
         public let size: Int
         /// The memory group it was allocated in.
         public let group: Int
-        private let inFlight = Atomic<Int>(0)
+        fileprivate let runs = RunCount()
 
         init(storage: Storage, size: Int, group: Int) {
             self.storage = storage
@@ -240,9 +238,7 @@ extension LoadedProgram {
         }
 
         /// Whether a run in flight uses it: a sync or free must wait.
-        public var isInUse: Bool { inFlight.load(ordering: .acquiring) > 0 }
-
-        fileprivate func count(_ delta: Int) { inFlight.add(delta, ordering: .acquiringAndReleasing) }
+        public var isInUse: Bool { runs.value > 0 }
     }
 
     /// One checked argument of a run.
@@ -280,14 +276,24 @@ extension LoadedProgram {
 
         /// Counts the run in flight on its compute unit and buffers.
         public func begin() {
-            for buffer in buffers { buffer.count(1) }
-            computeUnit.count(1)
+            for buffer in buffers { buffer.runs.add(1) }
+            computeUnit.runs.add(1)
         }
 
         /// Counts the run finished: its compute unit and buffers are free of it.
         public func end() {
-            for buffer in buffers { buffer.count(-1) }
-            computeUnit.count(-1)
+            for buffer in buffers { buffer.runs.add(-1) }
+            computeUnit.runs.add(-1)
         }
     }
+}
+
+/// How many runs in flight hold a compute unit or a buffer: an atomic, so that the thread
+/// on which a run ends can count it finished while the device reads the count.
+private final class RunCount: Sendable {
+    private let count = Atomic<Int>(0)
+
+    var value: Int { count.load(ordering: .acquiring) }
+
+    func add(_ delta: Int) { count.add(delta, ordering: .acquiringAndReleasing) }
 }
