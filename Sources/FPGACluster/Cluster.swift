@@ -82,11 +82,10 @@ public actor Cluster {
     /// Runs any device job over the cluster: `inputs` are scattered over the nodes and
     /// the outputs returned in input order.
     public func run<Job: DeviceJob>(_ job: Job, inputs: [Job.Input]) async throws -> [Job.Output] {
-        let source = IndexedArraySource(inputs)
         let results = OrderedCollector<Job.Output>()
-        let lanes = try await OrderedPipeline<Job.Input, Job.Output>.lanes(for: job, on: nodes)
-        _ = try await OrderedPipeline(lanes: lanes).run(
-            source: { source.next() }, sink: { output, _ in results.append(output) })
+        _ = try await Self.scatter(.elements(inputs), over: try await lanes(for: job)) { output, _ in
+            results.append(output)
+        }
         return results.take()
     }
 }
