@@ -1,9 +1,10 @@
 /// The one scatter path every job takes: inputs from a source run on the pipeline's lanes,
 /// each output reaches a sink in input order, and progress advances after each output.
 ///
-/// Compression, decompression, classification and the generic ``Cluster/run(_:inputs:)``
-/// differ only in their lanes (a device job's or host threads'), where their inputs come
-/// from (``ScatterInputs``) and where their outputs go: bytes in memory, a file or an array.
+/// Compression, decompression, classification and the generic ``Cluster/map(_:inputs:)`` and
+/// ``Cluster/run(_:inputs:)`` differ only in their lanes (a device job's or host threads'),
+/// where their inputs come from (``ScatterInputs``) and where their outputs go: bytes in
+/// memory, a file, an array or a stream.
 extension Cluster {
     /// Scatters `inputs` over `lanes` and hands each output to `sink` in input order, then
     /// reports progress by its input's weight. Returns the inputs each lane name ran and the
@@ -96,5 +97,13 @@ extension ScatterInputs where Input == ArraySlice<UInt8> {
     /// Consecutive chunks of a file, read as the pipeline asks, weighed in bytes.
     static func chunks(of reader: FileReader, size: Int) -> Self {
         Self(next: { try await reader.nextChunk(maximum: size) }, weight: { $0.count }, total: reader.size)
+    }
+}
+
+extension ScatterInputs {
+    /// The elements of an async sequence, pulled one at a time as the pipeline asks.
+    static func sequence<Base: AsyncSequence>(_ base: sending Base) -> Self where Base.Element == Input {
+        let source = SequenceSource<Input>(base)
+        return Self(next: { try await source.next() })
     }
 }

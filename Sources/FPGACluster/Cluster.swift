@@ -78,14 +78,4 @@ public actor Cluster {
     ) throws {
         try self.init(nodes: devices.map { WorkerNode(device: $0, programs: programs) }, configuration: configuration)
     }
-
-    /// Runs any device job over the cluster: `inputs` are scattered over the nodes and
-    /// the outputs returned in input order.
-    public func run<Job: DeviceJob>(_ job: Job, inputs: [Job.Input]) async throws -> [Job.Output] {
-        let results = OrderedCollector<Job.Output>()
-        _ = try await Self.scatter(.elements(inputs), over: try await lanes(for: job)) { output, _ in
-            results.append(output)
-        }
-        return results.take()
-    }
 }
