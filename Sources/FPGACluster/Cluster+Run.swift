@@ -24,7 +24,8 @@ extension Cluster {
     /// }
     /// ```
     ///
-    /// Nothing runs until the first call to the stream's `next()`. The stream ends with
+    /// Nothing runs until the first call to the stream's `next()`; as with any
+    /// `AsyncThrowingStream`, iterate it from one task at a time. The stream ends with
     /// the first error: one thrown by `inputs`, by a node (``ClusterError``), or by the
     /// job's driver. Cancelling the task that iterates the stream, or dropping the stream
     /// before its end (a `break` out of `for try await`), cancels the job: it takes no

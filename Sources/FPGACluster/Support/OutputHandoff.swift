@@ -91,6 +91,8 @@ final class OutputHandoff<Element: Sendable>: Sendable {
                         return .end(end.map { _ in nil })
                     }
                     if Task.isCancelled { return .end(.failure(CancellationError())) }
+                    // As with the standard library's streams, one task iterates at a time.
+                    precondition(state.receiver == nil, "a Cluster.run stream iterated by more than one task at once")
                     state.receiver = receiver
                     return .wait
                 }
