@@ -20,12 +20,12 @@ struct TransportBench: AsyncParsableCommand {
         abstract: "Measure the transport to fpga-worker processes: echo throughput and 4 KiB round trips.",
         discussion: """
             throughput: runs EchoJob (the worker sends each input straight back, touching no \
-            device) over --bytes of data through every worker with Cluster.run, in batches of \
+            device) over --bytes of data through every worker with Cluster.map, in batches of \
             --batch, checks every output against its input, and prints MB/s per direction; \
             both directions carry all the bytes at the same time. \
             latency: sends one 4 KiB chunk at a time through the first worker only, and prints \
             min, median, p99 and mean round trips in microseconds for EchoJob and \
-            GzipCompressionJob through Cluster.run, and for EchoJob straight through the \
+            GzipCompressionJob through Cluster.map, and for EchoJob straight through the \
             node (WorkerNode.run, without the scheduler). \
             The token comes from --token-file or the FPGACLUSTER_TOKEN environment variable.
             """)
@@ -58,7 +58,7 @@ struct TransportBench: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Bytes per Cluster.run call in the throughput test: the outputs of one batch are held until it ends.",
+            "Bytes per Cluster.map call in the throughput test: the outputs of one batch are held until it ends.",
             valueName: "SIZE"))
     var batch: String = "64M"
 
@@ -125,7 +125,7 @@ struct TransportBench: AsyncParsableCommand {
 
         // Warm-up: a few chunks per lane, not timed, so that buffers and threads exist.
         let warmUp = (0..<min(chunkCount, 2 * lanes)).map(input)
-        try check(try await cluster.run(job, inputs: warmUp), against: warmUp)
+        try check(try await cluster.map(job, inputs: warmUp), against: warmUp)
 
         var elapsed = Duration.zero
         var checked = 0
@@ -133,7 +133,7 @@ struct TransportBench: AsyncParsableCommand {
         while start < chunkCount {
             let inputs = (start..<min(chunkCount, start + perBatch)).map(input)
             let began = ContinuousClock.now
-            let outputs = try await cluster.run(job, inputs: inputs)
+            let outputs = try await cluster.map(job, inputs: inputs)
             elapsed += ContinuousClock.now - began
             checked += try check(outputs, against: inputs)
             start += inputs.count
@@ -144,7 +144,7 @@ struct TransportBench: AsyncParsableCommand {
         let rate = Double(total) / 1e6 / seconds
         print(
             """
-            throughput: EchoJob through Cluster.run, \(addresses.count) worker(s), \(cluster.nodes.count) device(s), \
+            throughput: EchoJob through Cluster.map, \(addresses.count) worker(s), \(cluster.nodes.count) device(s), \
             \(lanes) lanes; \(ByteCount.format(total)) in \(ByteCount.format(chunk)) chunks, \(perBatch) chunks per run call; \
             every output checked
             """)
@@ -194,13 +194,13 @@ struct TransportBench: AsyncParsableCommand {
 
         // Each awaited result is bound before it goes into a tuple: Swift 6.3.1 -O can
         // lose a value evaluated before a `try await` in the same expression.
-        let echoCluster = try await sample(warmUp: warmUp) { try await cluster.run(echo, inputs: [input])[0] }
-        let gzipCluster = try await sample(warmUp: warmUp) { try await cluster.run(gzip, inputs: [input])[0] }
+        let echoCluster = try await sample(warmUp: warmUp) { try await cluster.map(echo, inputs: [input])[0] }
+        let gzipCluster = try await sample(warmUp: warmUp) { try await cluster.map(gzip, inputs: [input])[0] }
         let echoNode = try await sample(warmUp: warmUp) { try await node.run(echo, input) }
         let results = [("echo/cluster", echoCluster), ("gzip/cluster", gzipCluster), ("echo/node", echoNode)]
 
         // The gzip output must inflate to the input (checked once, not timed).
-        let member = try await cluster.run(gzip, inputs: [input])[0]
+        let member = try await cluster.map(gzip, inputs: [input])[0]
         guard try await cluster.decompress(Array(member)) == Array(input) else {
             throw BenchError("the gzip member does not inflate to its input")
         }
@@ -220,7 +220,7 @@ struct TransportBench: AsyncParsableCommand {
         table.print()
         print(
             """
-            echo/cluster and gzip/cluster: Cluster.run with one input (scheduler, lanes, worker, result); \
+            echo/cluster and gzip/cluster: Cluster.map with one input (scheduler, lanes, worker, result); \
             echo/node: WorkerNode.run alone
             """)
         await disconnect(cluster)
@@ -256,7 +256,7 @@ struct TransportBench: AsyncParsableCommand {
         return cluster
     }
 
-    /// The lanes Cluster.run makes for `job`: the sum of the nodes' capacities.
+    /// The lanes Cluster.map makes for `job`: the sum of the nodes' capacities.
     private func laneCount(_ cluster: Cluster, job: EchoJob) async throws -> Int {
         var lanes = 0
         for node in cluster.nodes { lanes += try await node.capacity(for: job) }

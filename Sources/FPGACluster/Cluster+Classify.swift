@@ -45,23 +45,19 @@ extension Cluster {
         let (program, eligible) = try await classifyingNodes(for: model)
         guard !images.isEmpty else { return ([], [:]) }
         let job = try ClassificationJob(program: program, batchSize: configuration.batchSize)
-        let source = ChunkedBytesSource(images, chunkSize: job.batchSize * ImageBatch.imageBytes)
-        let output = ByteCollector(reserving: images.count / ImageBatch.imageBytes)
-        let tracker = ProgressTracker(total: images.count, handler: progress)
-        let lanes = try await OrderedPipeline<ArraySlice<UInt8>, ArraySlice<UInt8>>.lanes(for: job, on: eligible)
-        let counts = try await OrderedPipeline(lanes: lanes).run(
-            source: { source.next() }, weight: { $0.count },
-            sink: { classes, weight in
-                // A node's output is checked before it is trusted (a remote one comes off the wire).
-                guard classes.count * ImageBatch.imageBytes == weight,
-                    classes.allSatisfy({ $0 < ImageBatch.classCount })
-                else {
-                    throw ClassificationError.badClasses(count: classes.count, images: weight / ImageBatch.imageBytes)
-                }
-                output.append(classes)
-                tracker.advance(by: weight)
-            })
-        return (output.take(), counts)
+        let (classes, counts) = try await Self.scatterConcatenating(
+            .chunks(of: images, size: job.batchSize * ImageBatch.imageBytes),
+            over: try await lanes(for: job, on: eligible),
+            reserving: images.count / ImageBatch.imageBytes, progress: progress
+        ) { classes, weight in
+            // A node's output is checked before it is trusted (a remote one comes off the wire).
+            guard classes.count * ImageBatch.imageBytes == weight,
+                classes.allSatisfy({ $0 < ImageBatch.classCount })
+            else {
+                throw ClassificationError.badClasses(count: classes.count, images: weight / ImageBatch.imageBytes)
+            }
+        }
+        return (classes, counts)
     }
 
     /// The classifier program to use and the nodes that have it.

@@ -5,17 +5,10 @@ extension Cluster {
     /// node helping.
     public func compress(_ data: [UInt8], progress: ProgressHandler? = nil) async throws -> [UInt8] {
         let job = GzipCompressionJob(chunkSize: configuration.chunkSize)
-        let source = ChunkedBytesSource(data, chunkSize: configuration.chunkSize)
-        let output = ByteCollector(reserving: data.count / 2 + 64)
-        let tracker = ProgressTracker(total: data.count, handler: progress)
-        let lanes = try await OrderedPipeline<ArraySlice<UInt8>, ArraySlice<UInt8>>.lanes(for: job, on: nodes)
-        _ = try await OrderedPipeline(lanes: lanes).run(
-            source: { source.next() }, weight: { $0.count },
-            sink: { member, weight in
-                output.append(member)
-                tracker.advance(by: weight)
-            })
-        return output.take()
+        return try await Self.scatterConcatenating(
+            .chunks(of: data, size: configuration.chunkSize), over: try await lanes(for: job),
+            reserving: data.count / 2 + 64, progress: progress
+        ).bytes
     }
 
     /// Compresses the file at `input` into a gzip file at `output`, streaming with
@@ -29,27 +22,12 @@ extension Cluster {
     public func compressFile(
         at input: String, to output: String, overwrite: Bool = false, progress: ProgressHandler? = nil
     ) async throws -> JobReport {
-        let started = ContinuousClock.now
-        let chunkSize = configuration.chunkSize
-        let reader = try FileReader(path: input)
-        let writer = try FileWriter.opening(output, for: reader, overwrite: overwrite)
-        do {
-            let job = GzipCompressionJob(chunkSize: chunkSize)
-            let tracker = ProgressTracker(total: reader.size, handler: progress)
-            let lanes = try await OrderedPipeline<ArraySlice<UInt8>, ArraySlice<UInt8>>.lanes(for: job, on: nodes)
-            let counts = try await OrderedPipeline(lanes: lanes).run(
-                source: { try await reader.nextChunk(maximum: chunkSize) }, weight: { $0.count },
-                sink: { member, weight in
-                    try await writer.write(member)
-                    tracker.advance(by: weight)
-                })
-            try await writer.commit()
-            return JobReport(
-                bytesIn: tracker.bytesDone, bytesOut: await writer.bytesWritten, chunks: counts.values.reduce(0, +),
-                chunksPerNode: counts, duration: ContinuousClock.now - started)
-        } catch {
-            await writer.abort()
-            throw error
+        let job = GzipCompressionJob(chunkSize: configuration.chunkSize)
+        return try await transformFile(at: input, to: output, overwrite: overwrite) { reader, writer in
+            let (counts, bytesIn) = try await Self.scatter(
+                .chunks(of: reader, size: job.chunkSize), over: try await lanes(for: job), progress: progress
+            ) { member, _ in try await writer.write(member) }
+            return (counts.values.reduce(0, +), counts, bytesIn)
         }
     }
 }

@@ -6,25 +6,20 @@ extension Cluster {
     /// the `FC` index (files this library wrote), otherwise sequentially. The output is
     /// what `gzip -dc` gives; corruption is a `GzipError`.
     public func decompress(_ data: [UInt8], progress: ProgressHandler? = nil) async throws -> [UInt8] {
-        let tracker = ProgressTracker(total: data.count, handler: progress)
         if let index = try await GzipIndex.build(data) {
-            let output = ByteCollector(reserving: index.uncompressedSize)
-            let source = IndexedArraySource(index.members)
-            let lanes = OrderedPipeline<GzipIndex.Member, [UInt8]>.hostLanes { member in
+            let lanes = OrderedPipeline<GzipIndex.Member, ArraySlice<UInt8>>.hostLanes { member in
                 try data.withUnsafeBytes { raw in
                     try GzipMemberInflater.inflate(
                         UnsafeRawBufferPointer(rebasing: raw[member.offset..<(member.offset + member.size)]),
-                        header: member.header, number: member.number, offset: member.offset)
+                        header: member.header, number: member.number, offset: member.offset)[...]
                 }
             }
-            _ = try await OrderedPipeline(lanes: lanes).run(
-                source: { source.next() }, weight: { $0.size },
-                sink: { member, weight in
-                    output.append(member)
-                    tracker.advance(by: weight)
-                })
-            return output.take()
+            return try await Self.scatterConcatenating(
+                .elements(index.members, weight: { $0.size }, total: data.count), over: lanes,
+                reserving: index.uncompressedSize, progress: progress
+            ).bytes
         }
+        let tracker = ProgressTracker(total: data.count, handler: progress)
         return try await BlockingThreadPool.shared.run {
             let inflater = GzipStreamInflater()
             var output: [UInt8] = []
@@ -45,44 +40,33 @@ extension Cluster {
     public func decompressFile(
         at input: String, to output: String, overwrite: Bool = false, progress: ProgressHandler? = nil
     ) async throws -> JobReport {
-        let started = ContinuousClock.now
-        let reader = try FileReader(path: input)
-        let writer = try FileWriter.opening(output, for: reader, overwrite: overwrite)
-        let tracker = ProgressTracker(total: reader.size, handler: progress)
-        do {
-            var chunks = 0
-            if let size = reader.size,
+        try await transformFile(at: input, to: output, overwrite: overwrite) { reader, writer in
+            guard let size = reader.size,
                 let index = try await GzipIndex.build(size: size, read: { try await reader.read(at: $0, count: $1) })
-            {
-                let source = IndexedArraySource(index.members)
-                let lanes = OrderedPipeline<MemberBytes, [UInt8]>.hostLanes { item in
-                    try item.bytes.withUnsafeBytes { raw in
-                        try GzipMemberInflater.inflate(
-                            raw, header: item.member.header, number: item.member.number, offset: item.member.offset)
-                    }
-                }
-                _ = try await OrderedPipeline(lanes: lanes).run(
-                    source: {
-                        guard let (position, member) = source.next() else { return nil }
-                        let bytes = try await reader.read(at: member.offset, count: member.size)
-                        return (position, MemberBytes(member: member, bytes: bytes))
-                    },
-                    weight: { $0.bytes.count },
-                    sink: { inflated, weight in
-                        try await writer.write(inflated)
-                        tracker.advance(by: weight)
-                    })
-                chunks = index.members.count
-            } else {
-                chunks = try await inflateSequentially(reader: reader, writer: writer, tracker: tracker)
+            else {
+                let tracker = ProgressTracker(total: reader.size, handler: progress)
+                let chunks = try await inflateSequentially(reader: reader, writer: writer, tracker: tracker)
+                return (chunks, [:], tracker.bytesDone)
             }
-            try await writer.commit()
-            return JobReport(
-                bytesIn: tracker.bytesDone, bytesOut: await writer.bytesWritten, chunks: chunks, chunksPerNode: [:],
-                duration: ContinuousClock.now - started)
-        } catch {
-            await writer.abort()
-            throw error
+            let members = IndexedArraySource(index.members)
+            let inputs = ScatterInputs<MemberBytes>(
+                next: {
+                    guard let (position, member) = members.next() else { return nil }
+                    let bytes = try await reader.read(at: member.offset, count: member.size)
+                    return (position, MemberBytes(member: member, bytes: bytes))
+                },
+                weight: { $0.bytes.count }, total: size)
+            let lanes = OrderedPipeline<MemberBytes, ArraySlice<UInt8>>.hostLanes { item in
+                try item.bytes.withUnsafeBytes { raw in
+                    try GzipMemberInflater.inflate(
+                        raw, header: item.member.header, number: item.member.number, offset: item.member.offset)[...]
+                }
+            }
+            let (_, bytesIn) = try await Self.scatter(inputs, over: lanes, progress: progress) { inflated, _ in
+                try await writer.write(inflated)
+            }
+            // Host work runs on no node: the report counts no chunks per node.
+            return (index.members.count, [:], bytesIn)
         }
     }
 

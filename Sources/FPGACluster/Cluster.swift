@@ -78,15 +78,4 @@ public actor Cluster {
     ) throws {
         try self.init(nodes: devices.map { WorkerNode(device: $0, programs: programs) }, configuration: configuration)
     }
-
-    /// Runs any device job over the cluster: `inputs` are scattered over the nodes and
-    /// the outputs returned in input order.
-    public func run<Job: DeviceJob>(_ job: Job, inputs: [Job.Input]) async throws -> [Job.Output] {
-        let source = IndexedArraySource(inputs)
-        let results = OrderedCollector<Job.Output>()
-        let lanes = try await OrderedPipeline<Job.Input, Job.Output>.lanes(for: job, on: nodes)
-        _ = try await OrderedPipeline(lanes: lanes).run(
-            source: { source.next() }, sink: { output, _ in results.append(output) })
-        return results.take()
-    }
 }
