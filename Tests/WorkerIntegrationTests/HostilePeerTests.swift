@@ -561,10 +561,16 @@ func expectServed(
     let sample = TestData.logLines(count: 1 << 20, seed: 11)
     let configuration = Cluster.Configuration(chunkSize: 64 << 10)
     let expected = try await Cluster(devices: .simulated(count: 1), configuration: configuration).compress(sample)
-    let gz = try await withDeadline(.seconds(30), "a normal client's job") {
-        let cluster = try await Cluster(
-            workers: [worker.address], token: token, configuration: configuration, settings: testSettings())
-        return try await cluster.compress(sample)
+    let gz: [UInt8]
+    do {
+        gz = try await withDeadline(.seconds(30), "a normal client's job") {
+            let cluster = try await Cluster(
+                workers: [worker.address], token: token, configuration: configuration, settings: testSettings())
+            return try await cluster.compress(sample)
+        }
+    } catch {
+        // What the worker logged says why it turned a normal client away.
+        throw ToolFailure("a normal client was not served: \(error); the worker's log:\n\(worker.errorOutput)")
     }
     try await expectSameMembers(gz, expected, sourceLocation: sourceLocation)
 }
