@@ -80,7 +80,7 @@ struct FPGAClassify: AsyncParsableCommand {
     private func perform() async throws {
         // Refused before any work; checked again when the outputs are renamed into place.
         for path in [output, logits].compactMap({ $0 }) where path != "-" && !force && access(path, F_OK) == 0 {
-            throw ClusterError.outputExists(path)
+            throw FileJobError.outputExists(path)
         }
         let model = try await CNVModel.read(path: self.model)
         let images = try await ImageBatch.read(path: input, format: format.flatMap { Self.formats[$0] })

@@ -31,7 +31,7 @@ public struct ClassificationJob: DeviceJob {
             throw ClusterError.jobNotRemotable("cnv for program '\(program)' (not cnv-<16 hex digits>)")
         }
         guard Cluster.Configuration.batchSizeRange.contains(batchSize) else {
-            throw ClusterError.invalidBatchSize(batchSize, range: Cluster.Configuration.batchSizeRange)
+            throw ConfigurationError.invalidBatchSize(batchSize, range: Cluster.Configuration.batchSizeRange)
         }
         self.program = program
         self.batchSize = batchSize

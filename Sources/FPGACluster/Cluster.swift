@@ -62,10 +62,10 @@ public actor Cluster {
     init(nodes: [WorkerNode], configuration: Configuration, unreachableWorkers: [String: String]) throws {
         guard !nodes.isEmpty else { throw ClusterError.noDevices }
         guard Configuration.chunkSizeRange.contains(configuration.chunkSize) else {
-            throw ClusterError.invalidChunkSize(configuration.chunkSize, range: Configuration.chunkSizeRange)
+            throw ConfigurationError.invalidChunkSize(configuration.chunkSize, range: Configuration.chunkSizeRange)
         }
         guard Configuration.batchSizeRange.contains(configuration.batchSize) else {
-            throw ClusterError.invalidBatchSize(configuration.batchSize, range: Configuration.batchSizeRange)
+            throw ConfigurationError.invalidBatchSize(configuration.batchSize, range: Configuration.batchSizeRange)
         }
         self.nodes = nodes
         self.configuration = configuration

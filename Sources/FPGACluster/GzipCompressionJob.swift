@@ -40,7 +40,7 @@ public struct GzipCompressionJob: DeviceJob {
         }
         let size = Int(parameters.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) })
         guard Cluster.Configuration.chunkSizeRange.contains(size) else {
-            throw ClusterError.invalidChunkSize(size, range: Cluster.Configuration.chunkSizeRange)
+            throw ConfigurationError.invalidChunkSize(size, range: Cluster.Configuration.chunkSizeRange)
         }
         self.init(chunkSize: size)
     }

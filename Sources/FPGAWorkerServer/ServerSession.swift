@@ -228,9 +228,10 @@ actor ServerSession {
         case is CancellationError: return .cancelled
         case is DeviceError: return .deviceFailed
         case GzipError.chunkTooLarge: return .invalidParameters
+        case ConfigurationError.invalidChunkSize: return .invalidParameters
         case let cluster as ClusterError:
             switch cluster {
-            case .invalidChunkSize, .jobNotRemotable: return .invalidParameters
+            case .jobNotRemotable: return .invalidParameters
             case .programUnavailable: return .unknownJob
             default: return .deviceFailed
             }

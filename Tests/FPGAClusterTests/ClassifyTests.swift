@@ -129,14 +129,14 @@ struct ClassifyTests {
         #expect(decoded.program == job.program && decoded.batchSize == 96)
         #expect(throws: ClusterError.self) { _ = try ClassificationJob(parameters: [1, 0, 0]) }
         #expect(throws: ClusterError.self) { _ = try ClassificationJob(parameters: [1, 0, 0, 0] + Array("gzip".utf8)) }
-        #expect(throws: ClusterError.invalidBatchSize(0, range: Cluster.Configuration.batchSizeRange)) {
+        #expect(throws: ConfigurationError.invalidBatchSize(0, range: Cluster.Configuration.batchSizeRange)) {
             _ = try ClassificationJob(parameters: [0, 0, 0, 0] + Array(job.program.utf8))
         }
         #expect(JobRegistry.builtIn.handlers[ClassificationJob.kind] != nil)
     }
 
     @Test func batchSizesOutsideTheRangeAreRefused() throws {
-        #expect(throws: ClusterError.invalidBatchSize(0, range: Cluster.Configuration.batchSizeRange)) {
+        #expect(throws: ConfigurationError.invalidBatchSize(0, range: Cluster.Configuration.batchSizeRange)) {
             _ = try Cluster(devices: .simulated(count: 1), configuration: .init(batchSize: 0))
         }
     }

@@ -80,7 +80,7 @@ struct CompressRoundTripTests {
     }
 
     @Test func invalidChunkSizeIsRejected() {
-        #expect(throws: ClusterError.invalidChunkSize(100, range: Cluster.Configuration.chunkSizeRange)) {
+        #expect(throws: ConfigurationError.invalidChunkSize(100, range: Cluster.Configuration.chunkSizeRange)) {
             try Cluster(devices: .simulated(count: 1), configuration: .init(chunkSize: 100))
         }
         #expect(throws: ClusterError.noDevices) { try Cluster(devices: []) }

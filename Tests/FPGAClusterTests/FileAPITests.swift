@@ -51,7 +51,7 @@ struct FileAPITests {
         try folder.write("a", Array("new".utf8))
         try folder.write("a.gz", Array("precious".utf8))
         let cluster = try Cluster(devices: .simulated(count: 1))
-        await #expect(throws: ClusterError.outputExists(folder.file("a.gz"))) {
+        await #expect(throws: FileJobError.outputExists(folder.file("a.gz"))) {
             try await cluster.compressFile(at: folder.file("a"), to: folder.file("a.gz"))
         }
         #expect(try folder.read("a.gz") == Array("precious".utf8))
@@ -64,17 +64,17 @@ struct FileAPITests {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let cluster = try Cluster(devices: .simulated(count: 1))
-        await #expect(throws: ClusterError.inputNotFound(folder.file("missing"))) {
+        await #expect(throws: FileJobError.inputNotFound(folder.file("missing"))) {
             try await cluster.compressFile(at: folder.file("missing"), to: folder.file("out.gz"))
         }
-        await #expect(throws: ClusterError.inputIsDirectory(folder.path)) {
+        await #expect(throws: FileJobError.inputIsDirectory(folder.path)) {
             try await cluster.compressFile(at: folder.path, to: folder.file("out.gz"))
         }
         try folder.write("same", [1, 2, 3])
-        await #expect(throws: ClusterError.sameFile(folder.file("same"))) {
+        await #expect(throws: FileJobError.sameFile(folder.file("same"))) {
             try await cluster.compressFile(at: folder.file("same"), to: folder.file("same"), overwrite: true)
         }
-        await #expect(throws: ClusterError.self) {
+        await #expect(throws: FileJobError.self) {
             try await cluster.compressFile(at: folder.file("same"), to: folder.file("no/such/dir/out.gz"))
         }
         #expect(try folder.contents() == ["same"])

@@ -76,7 +76,7 @@ struct ImageBatchTests {
         await #expect(throws: ImageFileError.file(folder.file("odd.bin"), .unknownFormat(100))) {
             try await ImageBatch.read(path: folder.file("odd.bin"))
         }
-        await #expect(throws: ClusterError.inputNotFound(folder.file("missing.bin"))) {
+        await #expect(throws: FileJobError.inputNotFound(folder.file("missing.bin"))) {
             try await ImageBatch.read(path: folder.file("missing.bin"))
         }
         let message = ImageFileError.file("x.bin", .rawLength(5)).description

@@ -47,18 +47,18 @@ actor FileReader {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
-            if code == ENOENT { throw ClusterError.inputNotFound(path) }
-            throw ClusterError.inputUnreadable(path, reason: systemErrorMessage(code))
+            if code == ENOENT { throw FileJobError.inputNotFound(path) }
+            throw FileJobError.inputUnreadable(path, reason: systemErrorMessage(code))
         }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let message = systemErrorMessage()
             close(fd)
-            throw ClusterError.inputUnreadable(path, reason: message)
+            throw FileJobError.inputUnreadable(path, reason: message)
         }
         if info.st_mode & S_IFMT == S_IFDIR {
             close(fd)
-            throw ClusterError.inputIsDirectory(path)
+            throw FileJobError.inputIsDirectory(path)
         }
         descriptor = fd
         size = info.st_mode & S_IFMT == S_IFREG ? Int(info.st_size) : nil
@@ -90,7 +90,7 @@ actor FileReader {
             let got = systemRead(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
             if got < 0 {
                 if errno == EINTR { continue }
-                throw ClusterError.inputUnreadable(path, reason: systemErrorMessage())
+                throw FileJobError.inputUnreadable(path, reason: systemErrorMessage())
             }
             if got == 0 { break }
             filled += got
@@ -107,7 +107,7 @@ actor FileReader {
                 let got = pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset + filled))
                 if got < 0 {
                     if errno == EINTR { continue }
-                    throw ClusterError.inputUnreadable(path, reason: systemErrorMessage())
+                    throw FileJobError.inputUnreadable(path, reason: systemErrorMessage())
                 }
                 if got == 0 { break }
                 filled += got

@@ -44,16 +44,16 @@ actor FileWriter {
         var existing = stat()
         if lstat(path, &existing) == 0 {
             if existing.st_mode & S_IFMT == S_IFDIR {
-                throw ClusterError.outputUnwritable(path, reason: "it is a directory")
+                throw FileJobError.outputUnwritable(path, reason: "it is a directory")
             }
-            if !overwrite { throw ClusterError.outputExists(path) }
+            if !overwrite { throw FileJobError.outputExists(path) }
         }
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { String(path[...$0]) } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         var template = Array("\(folder).\(name).partial-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { cplatform_mkstemp_cloexec($0.baseAddress!) }
-        guard fd >= 0 else { throw ClusterError.outputUnwritable(path, reason: systemErrorMessage()) }
+        guard fd >= 0 else { throw FileJobError.outputUnwritable(path, reason: systemErrorMessage()) }
         fchmod(fd, mode_t(mode & 0o777))
         descriptor = fd
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
@@ -79,7 +79,7 @@ actor FileWriter {
                 let put = systemWrite(descriptor, raw.baseAddress! + done, raw.count - done)
                 if put < 0 {
                     if errno == EINTR { continue }
-                    throw ClusterError.outputUnwritable(path, reason: systemErrorMessage())
+                    throw FileJobError.outputUnwritable(path, reason: systemErrorMessage())
                 }
                 done += put
             }
@@ -96,7 +96,7 @@ actor FileWriter {
         descriptor = -1
         guard closed == 0 else {
             unlink(temporaryPath)
-            throw ClusterError.outputUnwritable(path, reason: systemErrorMessage(closeError))
+            throw FileJobError.outputUnwritable(path, reason: systemErrorMessage(closeError))
         }
         var renamed: Int32
         if overwrite {
@@ -112,8 +112,8 @@ actor FileWriter {
         guard renamed == 0 else {
             let code = errno
             unlink(temporaryPath)
-            if code == EEXIST { throw ClusterError.outputExists(path) }
-            throw ClusterError.outputUnwritable(path, reason: systemErrorMessage(code))
+            if code == EEXIST { throw FileJobError.outputExists(path) }
+            throw FileJobError.outputUnwritable(path, reason: systemErrorMessage(code))
         }
     }
 
@@ -135,7 +135,7 @@ extension FileWriter {
             if stat(path, &existing) == 0, UInt64(existing.st_dev) == input.device,
                 UInt64(existing.st_ino) == input.inode
             {
-                throw ClusterError.sameFile(path)
+                throw FileJobError.sameFile(path)
             }
         }
         return try FileWriter(path: path, overwrite: overwrite, mode: reader.mode)

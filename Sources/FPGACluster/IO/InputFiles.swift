@@ -4,7 +4,7 @@ extension ImageBatch {
     /// Reads an image file (`-` for standard input) on a reader thread. Without a format,
     /// guesses it from the name and length (``ImageFileFormat/guess(path:byteCount:)``).
     ///
-    /// Throws ``ClusterError`` when the file cannot be read and ``ImageFileError/file(_:_:)``
+    /// Throws ``FileJobError`` when the file cannot be read and ``ImageFileError/file(_:_:)``
     /// when its bytes are not valid images.
     public static func read(path: String, format: ImageFileFormat? = nil) async throws -> ImageBatch {
         let (bytes, _) = try await readWholeFile(path: path)
@@ -22,7 +22,7 @@ extension ImageBatch {
 extension CNVModel {
     /// Reads a CNV-W1A1 model file (format version 1) on a reader thread.
     ///
-    /// Throws ``ClusterError`` when the file cannot be read and `CNVModelError.file` when
+    /// Throws ``FileJobError`` when the file cannot be read and `CNVModelError.file` when
     /// its bytes are not a valid model.
     public static func read(path: String) async throws -> CNVModel {
         // A file of the wrong size is refused without reading it all.
