@@ -93,7 +93,7 @@ struct FPGAClassify: AsyncParsableCommand {
                 workers: addresses, token: token, devices: .simulated(count: devices.localDevices ?? 0, model: model),
                 programs: .builtIn(classifying: model), configuration: settings)
             for (worker, reason) in cluster.unreachableWorkers.sorted(by: { $0.key < $1.key }) where !quiet {
-                printError("warning: worker \(worker) unreachable: \(reason)")
+                printError("warning: worker \(worker) unreachable: \(ClusterOptions.reason(reason))")
             }
         } else {
             cluster = try Cluster(
@@ -141,7 +141,14 @@ struct FPGAClassify: AsyncParsableCommand {
 }
 
 /// The tool's one-line messages on standard error.
-let messages = ToolMessages(tool: "fpga-classify")
+let messages = ToolMessages(tool: "fpga-classify") { error in
+    switch error {
+    case FileJobError.outputExists: "use --force to overwrite"
+    case ClassificationError.noClassifier(let model):
+        "start workers with --model FILE, or make simulated devices with \(model == nil ? "a" : "the") model"
+    default: ClusterOptions.hint(for: error)
+    }
+}
 
 /// Prints `fpga-classify: message` on standard error.
 func printError(_ message: String) { messages.print(message) }

@@ -85,7 +85,7 @@ struct FPGACompress: AsyncParsableCommand {
                 workers: addresses, token: token, devices: .simulated(count: devices.localDevices ?? 0),
                 configuration: settings)
             for (worker, reason) in cluster.unreachableWorkers.sorted(by: { $0.key < $1.key }) where !quiet {
-                printError("warning: worker \(worker) unreachable: \(reason)")
+                printError("warning: worker \(worker) unreachable: \(ClusterOptions.reason(reason))")
             }
         } else {
             let count = devices.localDevices ?? ProcessorInfo.activeCores
@@ -144,7 +144,12 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 /// The tool's one-line messages on standard error.
-let messages = ToolMessages(tool: "fpga-compress")
+let messages = ToolMessages(tool: "fpga-compress") { error in
+    switch error {
+    case FileJobError.outputExists: "use --force to overwrite"
+    default: ClusterOptions.hint(for: error)
+    }
+}
 
 /// Prints `fpga-compress: message` on standard error.
 func printError(_ message: String) { messages.print(message) }

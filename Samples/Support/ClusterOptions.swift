@@ -39,6 +39,18 @@ public struct ClusterOptions: ParsableArguments {
     public func token() throws -> AuthToken? {
         try tokenFile.map { try AuthToken.load(file: $0) } ?? AuthToken.fromEnvironment()
     }
+
+    /// The hint for a worker that turned the tool away for want of a token (the
+    /// library's message names no flag), or `nil` for any other error.
+    public static func hint(for error: any Error) -> String? {
+        error as? WireError == .tokenRequired ? "use --token-file" : nil
+    }
+
+    /// An unreachable worker's reason, as `Cluster.unreachableWorkers` gives it, with the
+    /// hint of ``hint(for:)`` when the worker wanted a token.
+    public static func reason(_ reason: String) -> String {
+        reason == WireError.tokenRequired.description ? "\(reason) (use --token-file)" : reason
+    }
 }
 
 extension String {

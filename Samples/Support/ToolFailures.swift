@@ -4,8 +4,21 @@ import ArgumentParser
 public struct ToolMessages: Sendable {
     /// The tool's name, as it prefixes every line (`fpga-compress: ...`).
     public let tool: String
+    /// What the tool adds to a library error's message, such as the flag that gets past
+    /// it (`use --force to overwrite`); the library's messages name no flags.
+    public let hint: @Sendable (any Error) -> String?
 
-    public init(tool: String) { self.tool = tool }
+    public init(tool: String, hint: @escaping @Sendable (any Error) -> String? = { _ in nil }) {
+        self.tool = tool
+        self.hint = hint
+    }
+
+    /// The message for `error`: its description, then the tool's hint in parentheses.
+    public func message(for error: any Error) -> String {
+        let message = String(describing: error)
+        guard let hint = hint(error) else { return message }
+        return "\(message) (\(hint))"
+    }
 
     /// Prints `tool: message` on standard error.
     public func print(_ message: String) {
@@ -24,7 +37,7 @@ public struct ToolMessages: Sendable {
             print("interrupted; no output written")
             throw ExitCode(130)
         } catch {
-            print(String(describing: error))
+            print(message(for: error))
             throw ExitCode.failure
         }
     }

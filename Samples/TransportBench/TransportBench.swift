@@ -97,7 +97,7 @@ struct TransportBench: AsyncParsableCommand {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            printError("\(error)")
+            printError(messages.message(for: error))
             throw ExitCode.failure
         }
     }
@@ -250,7 +250,9 @@ struct TransportBench: AsyncParsableCommand {
         let cluster = try await Cluster(
             workers: addresses, token: token, configuration: Cluster.Configuration(chunkSize: chunkSize))
         if !cluster.unreachableWorkers.isEmpty {
-            let reasons = cluster.unreachableWorkers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            let reasons = cluster.unreachableWorkers.sorted { $0.key < $1.key }.map {
+                "\($0.key): \(ClusterOptions.reason($0.value))"
+            }
             throw BenchError("unreachable: \(reasons.joined(separator: "; "))")
         }
         return cluster
@@ -363,7 +365,8 @@ struct BenchError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// The tool's one-line messages on standard error.
+let messages = ToolMessages(tool: "fpga-transport-bench") { ClusterOptions.hint(for: $0) }
+
 /// Writes `fpga-transport-bench: message` to standard error, unbuffered.
-func printError(_ message: String) {
-    writeStandardError("fpga-transport-bench: \(message)\n")
-}
+func printError(_ message: String) { messages.print(message) }

@@ -3,7 +3,7 @@ public enum ClassificationError: Error, Hashable, CustomStringConvertible, Senda
     /// No node has a classifier program (for `model`, the identity asked for, if any).
     case noClassifier(model: String?)
     /// A node has classifier programs, none of them for the model asked for: a worker
-    /// started with another `--model`.
+    /// started with another model.
     case modelMismatch(node: String, expected: String, found: [String])
     /// No model was given and the nodes have classifiers for several models.
     case severalModels([String])
@@ -12,10 +12,8 @@ public enum ClassificationError: Error, Hashable, CustomStringConvertible, Senda
 
     public var description: String {
         switch self {
-        case .noClassifier(let model?):
-            "no device in the cluster has model \(model) (start workers with --model FILE, or make simulated devices with the model)"
-        case .noClassifier(nil):
-            "no device in the cluster has a classification model (start workers with --model FILE, or make simulated devices with a model)"
+        case .noClassifier(let model?): "no device in the cluster has model \(model)"
+        case .noClassifier(nil): "no device in the cluster has a classification model"
         case .modelMismatch(let node, let expected, let found):
             "model mismatch: node \(node) has model \(found.joined(separator: ", ")), not \(expected)"
         case .severalModels(let models):

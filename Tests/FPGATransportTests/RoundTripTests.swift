@@ -162,6 +162,7 @@ struct RoundTripTests {
         #expect(ProtocolErrorMessage(WireError.bodyTooLarge(length: 2, limit: 1)).code == .frameTooLarge)
         #expect(WireError.unknownMessageType(11).code == .unknownMessage)
         #expect(WireError.remote(code: .overloaded, message: "").code == .overloaded)
+        #expect(WireError.tokenRequired.code == .authenticationFailed)
     }
 
     @Test func errorDescriptionsAreOneLine() {
@@ -169,7 +170,7 @@ struct RoundTripTests {
             .badMagic(0x47, 0x45), .unknownMessageType(11), .nonzeroFlags(0x80), .bodyTooLarge(length: 9, limit: 8),
             .truncated("HELLO clientName"), .malformed("x"), .invalidUTF8("GOODBYE message"),
             .stringTooLong("RUN jobKind", length: 5000), .unsupportedVersion(2), .authenticationFailed("wrong token"),
-            .unexpectedMessage(.run), .remote(code: .shuttingDown, message: "bye"),
+            .tokenRequired, .unexpectedMessage(.run), .remote(code: .shuttingDown, message: "bye"),
         ]
         for error in errors {
             #expect(!error.description.isEmpty && !error.description.contains("\n"))

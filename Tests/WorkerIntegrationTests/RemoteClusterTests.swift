@@ -96,7 +96,7 @@ struct RemoteClusterTests {
         await #expect(throws: WireError.self) {
             _ = try await Cluster(workers: [worker.address], token: wrong, settings: testSettings())
         }
-        await #expect(throws: WireError.authenticationFailed("the worker requires a token (use --token-file)")) {
+        await #expect(throws: WireError.tokenRequired) {
             _ = try await Cluster(workers: [worker.address], token: nil, settings: testSettings())
         }
         // The worker survives failed handshakes and still serves.

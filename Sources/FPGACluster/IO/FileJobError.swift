@@ -18,7 +18,7 @@ public enum FileJobError: Error, Hashable, CustomStringConvertible, Sendable {
         case .inputNotFound(let path): "\(path): no such file"
         case .inputIsDirectory(let path): "\(path) is a directory"
         case .inputUnreadable(let path, let reason): "\(path): cannot read: \(reason)"
-        case .outputExists(let path): "\(path) already exists (use --force to overwrite)"
+        case .outputExists(let path): "\(path) already exists"
         case .outputUnwritable(let path, let reason): "\(path): cannot write: \(reason)"
         case .sameFile(let path): "\(path): input and output are the same file"
         }

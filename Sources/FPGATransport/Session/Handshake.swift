@@ -36,7 +36,7 @@ public enum Handshake {
                 throw WireError.authenticationFailed(
                     "the worker does not authenticate (it was started without a token)")
             case (nil, true):
-                throw WireError.authenticationFailed("the worker requires a token (use --token-file)")
+                throw WireError.tokenRequired
             case (nil, false):
                 break
             }

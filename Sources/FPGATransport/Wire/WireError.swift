@@ -20,6 +20,8 @@ public enum WireError: Error, Hashable, CustomStringConvertible, Sendable {
     case unsupportedVersion(UInt16)
     /// The handshake failed; why.
     case authenticationFailed(String)
+    /// The worker requires a token and this side has none.
+    case tokenRequired
     /// A message arrived when it is not allowed.
     case unexpectedMessage(MessageType)
     /// The peer sent ERROR (or a GOODBYE for a failure) with this code and message.
@@ -32,7 +34,7 @@ public enum WireError: Error, Hashable, CustomStringConvertible, Sendable {
         case .unknownMessageType: .unknownMessage
         case .bodyTooLarge: .frameTooLarge
         case .unsupportedVersion: .unsupportedVersion
-        case .authenticationFailed: .authenticationFailed
+        case .authenticationFailed, .tokenRequired: .authenticationFailed
         case .unexpectedMessage: .unexpectedMessage
         case .remote(let code, _): code
         }
@@ -53,6 +55,7 @@ public enum WireError: Error, Hashable, CustomStringConvertible, Sendable {
         case .unsupportedVersion(let version):
             "peer speaks protocol version \(version), this side speaks version \(WireProtocol.version)"
         case .authenticationFailed(let reason): "authentication failed: \(reason)"
+        case .tokenRequired: "authentication failed: the worker requires a token"
         case .unexpectedMessage(let type): "unexpected \(type) message"
         case .remote(let code, let message): "peer reported \(code): \(message)"
         }
