@@ -48,7 +48,9 @@ make_corpus() {
     local tar_file=$OUT_DIR/corpus.tar list=$OUT_DIR/corpus.list
     # Shared libraries of at most 4 MiB each, in name order, up to 64 MiB of them.
     find "$lib_dir" -maxdepth 1 -type f -name '*.so*' -size -4M -printf '%s %P\n' | sort -k2 |
-        awk -v cap=$((64 << 20)) -v dir="${lib_dir#/}" '{ total += $1; if (total > cap) exit; print dir "/" $2 }' \
+        # awk reads to the end instead of exiting at the cap: an early exit could kill sort
+        # with SIGPIPE, which pipefail turns into a failed benchmark (make bench: Error 141).
+        awk -v cap=$((64 << 20)) -v dir="${lib_dir#/}" '{ total += $1; if (total <= cap) print dir "/" $2 }' \
             >"$list"
     log "building the corpus from /usr/include and $(wc -l <"$list") libraries in $lib_dir"
     tar -C / --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$tar_file" \
