@@ -1,5 +1,6 @@
 import FPGADevice
 import FPGAKernels
+import FPGATestSync
 import Testing
 
 #if canImport(Glibc)
@@ -52,17 +53,6 @@ private func threadCount(prefix: String) -> Int {
         if read > 0, String(decoding: buffer[..<read], as: UTF8.self).hasPrefix(prefix) { count += 1 }
     }
     return count
-}
-
-/// Polls until `condition` holds or `timeout` passes: for a thread's exit or a mapping's
-/// release, which nothing announces. The limit only ends a wait that would otherwise hang.
-private func eventually(within timeout: Duration = .seconds(60), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        if ContinuousClock.now > deadline { return false }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return true
 }
 
 @Suite("SimulatedDevice lifetime")

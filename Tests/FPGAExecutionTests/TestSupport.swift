@@ -40,18 +40,6 @@ private func readSmallFile(_ path: String) -> String? {
     return String(decoding: bytes, as: UTF8.self)
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held. For
-/// effects that nothing announces (a thread exiting). Suspends between polls, so it never
-/// blocks a thread of the cooperative pool; the limit only ends a wait that would hang.
-func eventually(within timeout: Duration = .seconds(60), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        if ContinuousClock.now > deadline { return false }
-        try? await Task.sleep(for: .milliseconds(2))
-    }
-    return true
-}
-
 /// Counts how many parties are inside a region at once, and the most there ever were.
 final class ConcurrencyTracker: Sendable {
     private struct State {

@@ -1,3 +1,4 @@
+import FPGATestSync
 import Subprocess
 import Synchronization
 
@@ -313,14 +314,10 @@ final class Promise<Value: Sendable>: Sendable {
     }
 }
 
-/// Waits until `condition` holds, checking every 10 ms: for an event that shows only in
+/// Waits until `condition` holds (``eventually(within:_:)``): for an event that shows only in
 /// the file system or /proc. Throws a failure naming `event` if `bound` passes first.
 public func waitUntil(
     _ event: String, within bound: Duration = ChildProcess.watchdog, _ condition: () throws -> Bool
 ) async throws {
-    let deadline = ContinuousClock.now + bound
-    while try !condition() {
-        guard ContinuousClock.now < deadline else { throw ToolFailure("no \(event) within \(bound)") }
-        try await Task.sleep(for: .milliseconds(10))
-    }
+    guard try await eventually(within: bound, condition) else { throw ToolFailure("no \(event) within \(bound)") }
 }
