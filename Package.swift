@@ -3,14 +3,17 @@
 //   C shims (CPlatform, CBinaryNet, CZlib, CISAL, CLibUV, CXRT) -> FPGAExecution (threads) ->
 //   FPGATransport (libuv, wire protocol) and FPGADevice (device model, simulated device, AXLF reader) ->
 //   FPGADeviceXRT (real cards through XRT; only fpga-worker and its tests need it) ->
-//   FPGAKernels (software kernels) -> FPGADrivers (host drivers, gzip format) -> FPGACluster
-//   (Cluster, WorkerNode, jobs) -> Samples.
+//   FPGAKernels (software kernels) -> FPGADrivers (host drivers, gzip format) ->
+//   FPGAJobs (jobs, their wire codecs, nodes in this process: what a client and a worker process
+//   share) -> FPGACluster (the client: Cluster, remote nodes, scheduling) and FPGAWorkerServer
+//   (the worker process's server) -> Samples.
 import PackageDescription
 
 let package = Package(
     name: "FPGACluster",
     products: [
         .library(name: "FPGACluster", targets: ["FPGACluster"]),
+        .library(name: "FPGAWorkerServer", targets: ["FPGAWorkerServer"]),
         .executable(name: "fpga-compress", targets: ["fpga-compress"]),
         .executable(name: "fpga-worker", targets: ["fpga-worker"]),
         .executable(name: "fpga-classify", targets: ["fpga-classify"]),
@@ -74,21 +77,28 @@ let package = Package(
         .target(name: "FPGAKernels", dependencies: ["FPGADevice", "CBinaryNet", "CISAL", "CZlib"]),
         .target(name: "FPGADrivers", dependencies: ["FPGADevice", "FPGAKernels", "CISAL", "CZlib"]),
 
-        // MARK: Cluster
+        // MARK: Jobs and nodes: what the client and the worker process share
+        .target(
+            name: "FPGAJobs",
+            dependencies: [
+                "FPGADrivers", "FPGAKernels", "FPGADevice", "FPGATransport",
+                // SHA-256 of model files, their identity (already in the graph through FPGATransport).
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
+        // MARK: Client and server
         .target(
             name: "FPGACluster",
             dependencies: [
-                "FPGADrivers", "FPGAKernels", "FPGADevice", "FPGATransport", "FPGAExecution", "CPlatform",
+                "FPGAJobs", "FPGADrivers", "FPGAKernels", "FPGADevice", "FPGATransport", "FPGAExecution", "CPlatform",
                 // FPGATransport's types hold libuv handles; their layout needs its headers.
                 "CLibUV",
-                // SHA-256 of model files, their identity (already in the graph through FPGATransport).
-                .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
         .target(
             name: "FPGAWorkerServer",
             dependencies: [
-                "FPGACluster", "FPGATransport", "FPGADevice", "FPGADrivers", "FPGAExecution", "CLibUV",
+                "FPGAJobs", "FPGATransport", "FPGADevice", "FPGADrivers", "FPGAExecution", "CLibUV",
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
@@ -191,6 +201,9 @@ let package = Package(
                 "FPGADevice", "FPGAKernels", "FPGAExecution", "FPGATestSync",
                 .product(name: "Clocks", package: "swift-clocks"),
             ]),
+        .testTarget(
+            name: "FPGAJobsTests",
+            dependencies: ["FPGAJobs", "FPGADevice", "FPGADrivers", "FPGAKernels", "FPGATransport"]),
         .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "FPGAExecution", "CZlib"]),
         .testTarget(
             name: "FPGADriversTests",

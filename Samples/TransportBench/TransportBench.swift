@@ -26,7 +26,7 @@ struct TransportBench: AsyncParsableCommand {
             latency: sends one 4 KiB chunk at a time through the first worker only, and prints \
             min, median, p99 and mean round trips in microseconds for EchoJob and \
             GzipCompressionJob through Cluster.map, and for EchoJob straight through the \
-            node (WorkerNode.run, without the scheduler). \
+            node (RemoteNode.run, without the scheduler). \
             The token comes from --token-file or the FPGACLUSTER_TOKEN environment variable.
             """)
 
@@ -221,7 +221,7 @@ struct TransportBench: AsyncParsableCommand {
         print(
             """
             echo/cluster and gzip/cluster: Cluster.map with one input (scheduler, lanes, worker, result); \
-            echo/node: WorkerNode.run alone
+            echo/node: RemoteNode.run alone
             """)
         await disconnect(cluster)
     }
@@ -268,8 +268,8 @@ struct TransportBench: AsyncParsableCommand {
     private func disconnect(_ cluster: Cluster) async {
         var seen: Set<String> = []
         for node in cluster.nodes {
-            if case .remote(let worker, _) = node.location, seen.insert(worker.endpoint.description).inserted {
-                await worker.disconnect()
+            if let remote = node as? RemoteNode, seen.insert(remote.connection.endpoint.description).inserted {
+                await remote.connection.disconnect()
             }
         }
     }

@@ -3,6 +3,7 @@ import CPlatform
 import FPGACluster
 import FPGADevice
 import FPGADeviceXRT
+import FPGADrivers
 import FPGAExecution
 import FPGAKernels
 import FPGATransport
@@ -145,23 +146,23 @@ struct FPGAWorker: AsyncParsableCommand {
             }
             // The operator vouches that the cnv bitstream has this model's weights.
             if let xclbin = programs.programs.removeValue(forKey: "cnv") {
-                programs.programs[classifier.programName] = xclbin
+                programs = programs.adding(xclbin, named: classifier.programName, capacity: FINNDriver.batchesAtOnce)
             }
         }
         let engine = try classifier.map { try CNVEngine(model: $0) }
-        var nodes: [WorkerNode] = []
+        var nodes: [LocalNode] = []
         for (index, kind) in kinds.enumerated() {
             switch kind {
             case "sim":
                 nodes.append(
-                    WorkerNode(
+                    LocalNode(
                         device: SimulatedDeviceFactory.make(index: index, timing: model, engine: engine),
                         programs: classifier.map { ProgramLibrary.builtIn(classifying: $0) } ?? .builtIn))
             case let xrt where xrt.hasPrefix("xrt:"):
                 guard !programs.programs.isEmpty else {
                     throw WorkerCLIError("device \(xrt) needs at least one --xclbin NAME=PATH")
                 }
-                nodes.append(WorkerNode(device: try XRTDeviceFactory.open(xrt), programs: programs))
+                nodes.append(LocalNode(device: try XRTDeviceFactory.open(xrt), programs: programs))
             default:
                 throw WorkerCLIError("unknown device '\(kind)' (use sim, xrt:INDEX or xrt:BDF)")
             }

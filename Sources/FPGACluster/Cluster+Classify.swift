@@ -61,9 +61,12 @@ extension Cluster {
     }
 
     /// The classifier program to use and the nodes that have it.
-    private func classifyingNodes(for model: CNVModel?) async throws -> (program: String, nodes: [WorkerNode]) {
-        var programsByNode: [(node: WorkerNode, programs: [String])] = []
-        for node in nodes { programsByNode.append((node, await node.classifierPrograms())) }
+    private func classifyingNodes(for model: CNVModel?) async throws -> (program: String, nodes: [any DeviceNode]) {
+        var programsByNode: [(node: any DeviceNode, programs: [String])] = []
+        for node in nodes {
+            let programs = await node.programNames().filter { CNVModel.identity(ofProgram: $0) != nil }
+            programsByNode.append((node, programs))
+        }
         let program: String
         if let model {
             program = model.programName

@@ -9,11 +9,12 @@ extension Cluster {
     /// cluster needs at least one device in all.
     public init(
         workers: [String], token: AuthToken?, devices: [any Device] = [], programs: ProgramLibrary = .builtIn,
-        configuration: Configuration = Configuration(), settings: RemoteWorker.Settings = RemoteWorker.Settings()
+        configuration: Configuration = Configuration(),
+        settings: WorkerConnection.Settings = WorkerConnection.Settings()
     ) async throws {
         let endpoints = try workers.map { text throws(TransportError) in try Endpoint(parsing: text) }
         let connected = await Self.connect(endpoints, token: token, settings: settings)
-        var nodes = devices.map { WorkerNode(device: $0, programs: programs) }
+        var nodes: [any DeviceNode] = devices.map { LocalNode(device: $0, programs: programs) }
         var unreachable: [String: String] = [:]
         var firstError: (any Error)?
         for (position, result) in connected {
@@ -21,8 +22,8 @@ extension Cluster {
             case .success(let (worker, welcome)):
                 for device in welcome.devices {
                     nodes.append(
-                        WorkerNode(
-                            remote: worker, deviceIndex: Int(device.index),
+                        RemoteNode(
+                            connection: worker, deviceIndex: Int(device.index),
                             name: "\(endpoints[position])/\(device.name)"))
                 }
             case .failure(let error):
@@ -36,12 +37,12 @@ extension Cluster {
 
     /// Connects to every worker at once; results in the order given.
     private static func connect(
-        _ endpoints: [Endpoint], token: AuthToken?, settings: RemoteWorker.Settings
-    ) async -> [(Int, Result<(RemoteWorker, Welcome), any Error>)] {
-        await withTaskGroup(of: (Int, Result<(RemoteWorker, Welcome), any Error>).self) { group in
+        _ endpoints: [Endpoint], token: AuthToken?, settings: WorkerConnection.Settings
+    ) async -> [(Int, Result<(WorkerConnection, Welcome), any Error>)] {
+        await withTaskGroup(of: (Int, Result<(WorkerConnection, Welcome), any Error>).self) { group in
             for (position, endpoint) in endpoints.enumerated() {
                 group.addTask {
-                    let worker = RemoteWorker(endpoint: endpoint, token: token, settings: settings)
+                    let worker = WorkerConnection(endpoint: endpoint, token: token, settings: settings)
                     do {
                         // Bound first: Swift 6.3.1's optimizer loses `position` when the
                         // await sits inside the result expression.
@@ -52,7 +53,7 @@ extension Cluster {
                     }
                 }
             }
-            var results: [(Int, Result<(RemoteWorker, Welcome), any Error>)] = []
+            var results: [(Int, Result<(WorkerConnection, Welcome), any Error>)] = []
             for await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }
         }

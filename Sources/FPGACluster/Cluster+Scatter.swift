@@ -26,7 +26,7 @@ extension Cluster {
 
     /// The lanes for `job` on `nodes` (every node of the cluster by default).
     nonisolated func lanes<Job: DeviceJob>(
-        for job: Job, on nodes: [WorkerNode]? = nil
+        for job: Job, on nodes: [any DeviceNode]? = nil
     ) async throws -> [OrderedPipeline<Job.Input, Job.Output>.Lane] {
         try await OrderedPipeline.lanes(for: job, on: nodes ?? self.nodes)
     }

@@ -1,8 +1,8 @@
 import FPGADevice
 import FPGAExecution
 
-/// The entry point: a set of worker nodes, one per device, and the scheduler that
-/// spreads jobs over them.
+/// The entry point: a set of nodes, one per device, and the scheduler that spreads jobs
+/// over them.
 ///
 /// ```swift
 /// let cluster = try Cluster(devices: .simulated(count: 2))
@@ -18,8 +18,8 @@ public actor Cluster {
         /// one gzip member.
         public var chunkSize: Int
 
-        /// The chunk sizes the cluster accepts.
-        public static let chunkSizeRange = 1024...(64 << 20)
+        /// The chunk sizes the cluster accepts (``GzipCompressionJob/chunkSizeRange``).
+        public static let chunkSizeRange = GzipCompressionJob.chunkSizeRange
 
         /// 1 MiB: measured fastest on simulated devices (see the DocsSite's benchmark
         /// article), and small enough to balance load and bound memory.
@@ -29,16 +29,11 @@ public actor Cluster {
         /// ``ClassificationJob``): the unit scattered over the nodes.
         public var batchSize: Int
 
-        /// The batch sizes the cluster accepts (16,384 images are 48 MiB, within a
-        /// frame's limit).
-        public static let batchSizeRange = 1...16_384
+        /// The batch sizes the cluster accepts (``ClassificationJob/batchSizeRange``).
+        public static let batchSizeRange = ClassificationJob.batchSizeRange
 
-        /// 64 images: about 2.5 ms on one core of the benchmark machine, long enough that
-        /// the per-batch cost (driver calls, a frame each way for remote nodes) stays a few
-        /// per cent (2 simulated devices: 46,700 images/s against 49,500 at 128 and 39,000 at
-        /// 16), short enough that 100 images already spread over two nodes (the fixed cost
-        /// of a small call) and large inputs balance well (see the DocsSite's benchmarks).
-        public static let defaultBatchSize = 64
+        /// ``ClassificationJob/defaultBatchSize``: 64 images.
+        public static let defaultBatchSize = ClassificationJob.defaultBatchSize
 
         public init(chunkSize: Int = Configuration.defaultChunkSize, batchSize: Int = Configuration.defaultBatchSize) {
             self.chunkSize = chunkSize
@@ -46,8 +41,9 @@ public actor Cluster {
         }
     }
 
-    /// The nodes, one per device, in the order given.
-    public nonisolated let nodes: [WorkerNode]
+    /// The nodes, one per device, in the order given: ``LocalNode``s for devices in this
+    /// process, ``RemoteNode``s for those of worker processes.
+    public nonisolated let nodes: [any DeviceNode]
     /// The cluster's settings.
     public nonisolated let configuration: Configuration
 
@@ -55,11 +51,11 @@ public actor Cluster {
     public nonisolated let unreachableWorkers: [String: String]
 
     /// A cluster of the given nodes.
-    public init(nodes: [WorkerNode], configuration: Configuration = Configuration()) throws {
+    public init(nodes: [any DeviceNode], configuration: Configuration = Configuration()) throws {
         try self.init(nodes: nodes, configuration: configuration, unreachableWorkers: [:])
     }
 
-    init(nodes: [WorkerNode], configuration: Configuration, unreachableWorkers: [String: String]) throws {
+    init(nodes: [any DeviceNode], configuration: Configuration, unreachableWorkers: [String: String]) throws {
         guard !nodes.isEmpty else { throw ClusterError.noDevices }
         guard Configuration.chunkSizeRange.contains(configuration.chunkSize) else {
             throw ConfigurationError.invalidChunkSize(configuration.chunkSize, range: Configuration.chunkSizeRange)
@@ -76,6 +72,6 @@ public actor Cluster {
     public init(
         devices: [any Device], programs: ProgramLibrary = .builtIn, configuration: Configuration = Configuration()
     ) throws {
-        try self.init(nodes: devices.map { WorkerNode(device: $0, programs: programs) }, configuration: configuration)
+        try self.init(nodes: devices.map { LocalNode(device: $0, programs: programs) }, configuration: configuration)
     }
 }

@@ -2,8 +2,6 @@
 public enum ClusterError: Error, Hashable, CustomStringConvertible, Sendable {
     /// The cluster has no node able to run the job.
     case noDevices
-    /// A node has no program of that name.
-    case programUnavailable(String, node: String)
     /// A remote worker was lost (connection refused, reset or frozen); its runs go back
     /// to the queue.
     case workerLost(String, reason: String)
@@ -11,8 +9,6 @@ public enum ClusterError: Error, Hashable, CustomStringConvertible, Sendable {
     case noWorkersLeft(String)
     /// A remote worker could not run an input (the code and message are the worker's).
     case remoteRunFailed(String, code: UInt16, message: String)
-    /// A job kind the worker does not know, or one that cannot run remotely.
-    case jobNotRemotable(String)
 
     /// Whether `error` means a worker went away, so its input can run elsewhere.
     public static func isWorkerLoss(_ error: any Error) -> Bool {
@@ -23,11 +19,9 @@ public enum ClusterError: Error, Hashable, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .noDevices: "no device in the cluster can run the job"
-        case .programUnavailable(let program, let node): "node \(node) has no \(program) program"
         case .workerLost(let worker, let reason): "worker \(worker) lost: \(reason)"
         case .noWorkersLeft(let reason): "no device left to finish the job (last: \(reason))"
         case .remoteRunFailed(let worker, _, let message): "worker \(worker) failed a run: \(message)"
-        case .jobNotRemotable(let kind): "job \(kind) cannot run on a remote worker"
         }
     }
 }

@@ -96,7 +96,7 @@ extension OrderedPipeline {
     /// Lanes for a device job: each node repeated its capacity times, interleaved so
     /// nodes start evenly. Nodes that cannot run the job are left out; if none is left,
     /// the first error is thrown.
-    static func lanes<Job: DeviceJob>(for job: Job, on nodes: [WorkerNode]) async throws -> [Lane]
+    static func lanes<Job: DeviceJob>(for job: Job, on nodes: [any DeviceNode]) async throws -> [Lane]
     where Job.Input == Input, Job.Output == Output {
         let results = await withTaskGroup(of: (Int, Result<Int, any Error>).self) { group in
             for (position, node) in nodes.enumerated() {
@@ -122,7 +122,7 @@ extension OrderedPipeline {
                 let node = nodes[position]
                 let run: @Sendable (Input) async throws -> Output = { input in try await node.run(job, input) }
                 var recover: (@Sendable () async throws -> Void)?
-                if node.isRemote { recover = { try await node.recover() } }
+                if node.canRecover { recover = { try await node.recover() } }
                 lanes.append(Lane(name: node.name, run: run, recover: recover))
             }
         }

@@ -20,7 +20,9 @@ public actor FINNDriver {
     /// own clock (a ``SimulatedDevice``'s injected clock, XRT's wait on a card).
     public nonisolated let runTimeout: Duration?
     /// Batches the driver works on at once.
-    public nonisolated var capacity: Int { 1 }
+    public nonisolated var capacity: Int { Self.batchesAtOnce }
+    /// Batches any FINN driver works on at once: one (the accelerator is one pipeline).
+    public static let batchesAtOnce = 1
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { device.unownedExecutor }
 

@@ -23,6 +23,14 @@ public actor GzipDriver {
 
     static let slotsPerComputeUnit = 2
 
+    /// The capacity a driver on `xclbin` has: two chunks per compute unit of
+    /// `xilGzipCompBlock` (at least one, so that a program without the kernel still names
+    /// a capacity; the driver itself refuses such a program).
+    public static func capacity(of xclbin: Xclbin) -> Int {
+        let units = xclbin.kernels.first { $0.name == GzipCompBlockKernel.kernelName }?.computeUnits.count ?? 0
+        return max(1, units * slotsPerComputeUnit)
+    }
+
     private struct Slot {
         let kernel: Kernel
         let input: BufferObject

@@ -1,7 +1,7 @@
-import FPGACluster
 import FPGADevice
 import FPGADrivers
 import FPGAExecution
+import FPGAJobs
 import FPGATransport
 import Logging
 import Synchronization
@@ -18,7 +18,7 @@ import Synchronization
 /// is closed rather than held forever): checked at each of the server's heartbeats.
 actor ServerSession {
     private let connection: TCPConnection
-    private let nodes: [WorkerNode]
+    private let nodes: [LocalNode]
     private let token: AuthToken?
     private let jobs: JobRegistry
     private let welcomeMessage: Welcome
@@ -38,7 +38,7 @@ actor ServerSession {
     private var clientLeaving = false
 
     init(
-        connection: TCPConnection, nodes: [WorkerNode], token: AuthToken?, jobs: JobRegistry, welcome: Welcome,
+        connection: TCPConnection, nodes: [LocalNode], token: AuthToken?, jobs: JobRegistry, welcome: Welcome,
         configuration: WorkerServer.Configuration, timeline: Timeline, logger: Logger
     ) {
         self.connection = connection
@@ -227,14 +227,8 @@ actor ServerSession {
         switch error {
         case is CancellationError: return .cancelled
         case is DeviceError: return .deviceFailed
-        case GzipError.chunkTooLarge: return .invalidParameters
-        case ConfigurationError.invalidChunkSize: return .invalidParameters
-        case let cluster as ClusterError:
-            switch cluster {
-            case .jobNotRemotable: return .invalidParameters
-            case .programUnavailable: return .unknownJob
-            default: return .deviceFailed
-            }
+        case let node as NodeError: return node.wireCode
+        case is ConfigurationError, is WireError, GzipError.chunkTooLarge: return .invalidParameters
         default: return .deviceFailed
         }
     }

@@ -1,11 +1,11 @@
-import FPGACluster
 import FPGADevice
 import FPGAExecution
+import FPGAJobs
 import FPGATransport
 import Logging
 
 /// The server half of a worker process: accepts clients, authenticates them, and runs
-/// their inputs on this process's ``WorkerNode``s (Dask's worker, with the transport
+/// their inputs on this process's `LocalNode`s (Dask's worker, with the transport
 /// below it and the nodes beside it).
 ///
 /// Each connection is served on its own: a client that sends garbage, stalls, or never
@@ -31,7 +31,7 @@ public actor WorkerServer {
         public init() {}
     }
 
-    private let nodes: [WorkerNode]
+    private let nodes: [LocalNode]
     private let token: AuthToken?
     private let jobs: JobRegistry
     private let configuration: Configuration
@@ -43,7 +43,7 @@ public actor WorkerServer {
     private var stopping = false
 
     public init(
-        nodes: [WorkerNode], token: AuthToken?, jobs: JobRegistry = .builtIn,
+        nodes: [LocalNode], token: AuthToken?, jobs: JobRegistry = .builtIn,
         configuration: Configuration = Configuration(), logger: Logger = Logger(label: "fpga-worker")
     ) {
         self.nodes = nodes
@@ -54,23 +54,26 @@ public actor WorkerServer {
         self.logger = logger
     }
 
-    /// What the server tells clients about its devices.
+    /// What the server tells clients about its devices: for each, its programs with the
+    /// capacity of each (what the program's driver takes at once, from the node's
+    /// ``ProgramLibrary``), and a device capacity of the largest plus one, so that the
+    /// input a client sends while the device is busy waits here, read, instead of in TCP.
     public nonisolated var welcome: Welcome {
         let devices = nodes.enumerated().map { index, node in
             var programs = node.programs.programs.sorted { $0.key < $1.key }.map { name, xclbin in
                 Welcome.Program(
-                    name: name,
+                    name: name, capacity: UInt32(clamping: node.programs.capacity(of: name) ?? 1),
                     kernels: xclbin.kernels.map {
-                        Welcome.Kernel(name: $0.name, computeUnits: UInt16($0.computeUnits.count))
+                        Welcome.Kernel(name: $0.name, computeUnits: UInt16(clamping: $0.computeUnits.count))
                     })
             }
             // Host-only jobs (echo) run on every device's connection without its kernels.
-            programs.append(Welcome.Program(name: EchoJob.kind, kernels: []))
-            let units = node.programs.programs.values.flatMap(\.kernels).map(\.computeUnits.count).max() ?? 1
+            programs.append(Welcome.Program(name: EchoJob.kind, capacity: UInt32(EchoJob.capacity), kernels: []))
+            let largest = programs.map(\.capacity).max() ?? 1
             return Welcome.Device(
                 index: UInt16(index), name: node.name,
-                kind: Welcome.DeviceKind(rawValue: node.device?.info.kind.rawValue ?? "remote"),
-                capacity: UInt32(units * 2), programs: programs)
+                kind: Welcome.DeviceKind(rawValue: node.device.info.kind.rawValue),
+                capacity: largest &+ 1, programs: programs)
         }
         return Welcome(
             workerID: configuration.workerID, maxBodyLength: UInt32(configuration.limits.wire.maxBodyLength),

@@ -2,6 +2,7 @@ import FPGACluster
 import FPGADevice
 import FPGAKernels
 import FPGATestSupport
+import FPGATransport
 import Testing
 
 @Suite("classification on the cluster")
@@ -91,8 +92,8 @@ struct ClassifyTests {
         let first = try [any Device].simulated(count: 1, model: Self.model)
         let second = try [any Device].simulated(count: 1, model: Self.other)
         let cluster = try Cluster(nodes: [
-            WorkerNode(device: first[0], programs: .builtIn(classifying: Self.model)),
-            WorkerNode(device: second[0], programs: .builtIn(classifying: Self.other)),
+            LocalNode(device: first[0], programs: .builtIn(classifying: Self.model)),
+            LocalNode(device: second[0], programs: .builtIn(classifying: Self.other)),
         ])
         let identities = [Self.model.identity, Self.other.identity].sorted()
         await #expect(throws: ClassificationError.severalModels(identities)) {
@@ -127,8 +128,10 @@ struct ClassifyTests {
         let job = try ClassificationJob(model: Self.model, batchSize: 96)
         let decoded = try ClassificationJob(parameters: job.parameters)
         #expect(decoded.program == job.program && decoded.batchSize == 96)
-        #expect(throws: ClusterError.self) { _ = try ClassificationJob(parameters: [1, 0, 0]) }
-        #expect(throws: ClusterError.self) { _ = try ClassificationJob(parameters: [1, 0, 0, 0] + Array("gzip".utf8)) }
+        #expect(throws: WireError.truncated("cnv parameters batch size")) {
+            _ = try ClassificationJob(parameters: [1, 0, 0])
+        }
+        #expect(throws: NodeError.self) { _ = try ClassificationJob(parameters: [1, 0, 0, 0] + Array("gzip".utf8)) }
         #expect(throws: ConfigurationError.invalidBatchSize(0, range: Cluster.Configuration.batchSizeRange)) {
             _ = try ClassificationJob(parameters: [0, 0, 0, 0] + Array(job.program.utf8))
         }

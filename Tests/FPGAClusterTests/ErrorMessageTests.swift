@@ -5,9 +5,10 @@ import Testing
 struct ErrorMessageTests {
     /// One of every case; the tools add flag hints, the library states the fact.
     static let errors: [any Error & CustomStringConvertible] = [
-        ClusterError.noDevices, ClusterError.programUnavailable("gzip", node: "sim0"),
+        ClusterError.noDevices, NodeError.programUnavailable("gzip", node: "sim0"),
         ClusterError.workerLost("host:1", reason: "reset"), ClusterError.noWorkersLeft("reset"),
-        ClusterError.remoteRunFailed("host:1", code: 5, message: "bad"), ClusterError.jobNotRemotable("x"),
+        ClusterError.remoteRunFailed("host:1", code: 5, message: "bad"), NodeError.notRemotable("x"),
+        NodeError.invalidParameters("gzip", reason: "chunk size 0"), NodeError.notRecoverable(node: "sim0"),
         ConfigurationError.invalidChunkSize(1, range: 2...3), ConfigurationError.invalidBatchSize(0, range: 1...2),
         FileJobError.inputNotFound("a"), FileJobError.inputIsDirectory("a"),
         FileJobError.inputUnreadable("a", reason: "EIO"), FileJobError.outputExists("a.gz"),

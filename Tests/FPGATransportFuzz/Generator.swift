@@ -164,6 +164,7 @@ enum Generator {
                 let programs = (0..<Int.random(in: 0...2, using: &random)).map { _ in
                     Welcome.Program(
                         name: randomString(8, using: &random),
+                        capacity: UInt32.random(in: 1...UInt32.max, using: &random),
                         kernels: (0..<Int.random(in: 0...2, using: &random)).map { _ in
                             Welcome.Kernel(
                                 name: randomString(12, using: &random),

@@ -32,7 +32,7 @@ struct MalformedBodyTests {
     }
 
     @Test func truncationNamesTheField() {
-        #expect(throws: WireError.truncated("HELLO clientNonce")) { try decode(.hello, [1, 0, 1, 2]) }
+        #expect(throws: WireError.truncated("HELLO clientNonce")) { try decode(.hello, [2, 0, 1, 2]) }
         #expect(throws: WireError.truncated("HEARTBEAT timestamp")) { try decode(.heartbeat, [1, 2, 3]) }
         #expect(throws: WireError.truncated("RUN parameters")) {
             try decode(.run, [0, 0, 0, 0, 5, 0, 0, 0, 1, 2], requestID: 1)
@@ -65,7 +65,7 @@ struct MalformedBodyTests {
             [0xf4, 0x90, 0x80, 0x80],  // above U+10FFFF
         ]
         for bytes in invalid {
-            let hello = [1, 0] + clientNonce + wireString(bytes)
+            let hello = [2, 0] + clientNonce + wireString(bytes)
             #expect(throws: WireError.invalidUTF8("HELLO clientName")) { try decode(.hello, hello) }
             #expect(throws: WireError.invalidUTF8("GOODBYE message")) {
                 try decode(.goodbye, [15, 0] + wireString(bytes))
@@ -115,7 +115,7 @@ struct MalformedBodyTests {
         }
         let manyKernels =
             littleEndian(UInt16(0)) + wireString([]) + wireString([]) + littleEndian(UInt32(1)) + [1, 0]
-            + wireString(Array("gzip".utf8)) + [0x00, 0x10]
+            + wireString(Array("gzip".utf8)) + littleEndian(UInt32(6)) + [0x00, 0x10]
         #expect(throws: WireError.malformed("WELCOME kernelCount is 4096, more entries than the 0 bytes left can hold"))
         {
             try decode(.welcome, start + [1, 0] + manyKernels)
@@ -144,14 +144,15 @@ struct MalformedBodyTests {
 
     @Test func otherVersionsAreRejectedBeforeTheRest() {
         // Whatever follows the version: a later version may lay it out differently.
-        #expect(throws: WireError.unsupportedVersion(2)) { try decode(.hello, [2, 0, 0xff]) }
+        #expect(throws: WireError.unsupportedVersion(1)) { try decode(.hello, [1, 0, 0xff]) }
+        #expect(throws: WireError.unsupportedVersion(3)) { try decode(.hello, [3, 0, 0xff]) }
         #expect(throws: WireError.unsupportedVersion(0)) { try decode(.challenge, [0, 0]) }
         #expect(throws: WireError.unsupportedVersion(0x0100)) { try decode(.challenge, [0, 1] + workerNonce) }
     }
 
     @Test func fieldValuesOutsideTheirRange() {
         #expect(throws: WireError.malformed("CHALLENGE authRequired is 2, not 0 or 1")) {
-            try decode(.challenge, [1, 0] + workerNonce + [2] + [UInt8](repeating: 0, count: 32))
+            try decode(.challenge, [2, 0] + workerNonce + [2] + [UInt8](repeating: 0, count: 32))
         }
         #expect(throws: WireError.malformed("RESULT status is 2, not 0 or 1")) {
             try decode(.result, [2], requestID: 1)

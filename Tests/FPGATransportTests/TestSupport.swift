@@ -105,16 +105,18 @@ let sampleWelcome = Welcome(
             index: 0, name: "sim0", kind: .simulated, capacity: 4,
             programs: [
                 Welcome.Program(
-                    name: "gzip",
+                    name: "gzip", capacity: 4,
                     kernels: [
                         Welcome.Kernel(name: "xilGzipCompBlock", computeUnits: 2),
                         Welcome.Kernel(name: "xilDecompress", computeUnits: 1),
                     ]),
-                Welcome.Program(name: "empty", kernels: []),
+                Welcome.Program(name: "empty", capacity: 1, kernels: []),
             ]),
         Welcome.Device(
             index: 7, name: "xilinx_u250", kind: .xrt, capacity: 16,
-            programs: [Welcome.Program(name: "gzip", kernels: [Welcome.Kernel(name: "k", computeUnits: 8)])]),
+            programs: [
+                Welcome.Program(name: "gzip", capacity: 16, kernels: [Welcome.Kernel(name: "k", computeUnits: 8)])
+            ]),
         Welcome.Device(index: 9, name: "future", kind: Welcome.DeviceKind(rawValue: "gpu"), capacity: 0, programs: []),
     ])
 

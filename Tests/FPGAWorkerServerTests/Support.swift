@@ -69,7 +69,7 @@ struct InProcessServer: Sendable {
         let held = HeldRuns()
         var jobs = JobRegistry.builtIn
         jobs.handlers[HeldRuns.kind] = { _, payload, _ in try await held.hold(payload) }
-        let node = WorkerNode(
+        let node = LocalNode(
             device: SimulatedDevice(name: "sim0", kernels: [GzipCompBlockKernel()]), programs: .builtIn)
         let server = WorkerServer(
             nodes: [node], token: nil, jobs: jobs, configuration: configuration,

@@ -5,22 +5,22 @@ import FPGATestSupport
 import FPGATransport
 import Testing
 
-/// A ``RemoteWorker`` against a real ``WorkerServer`` in the same process, each on a test
+/// A ``WorkerConnection`` against a real ``WorkerServer`` in the same process, each on a test
 /// clock of its own: the server's never moves, so it never sends a heartbeat and the
 /// client, whose clock the test advances, must find it frozen.
-@Suite("RemoteWorker against an in-process WorkerServer", .timeLimit(.minutes(1)))
-struct RemoteWorkerInProcessTests {
+@Suite("WorkerConnection against an in-process WorkerServer", .timeLimit(.minutes(1)))
+struct WorkerConnectionInProcessTests {
     @Test func runsThenLosesAFrozenServerAndReconnects() async throws {
         try await InProcessServer.with { server in
             let clock = TestClock()
-            var settings = RemoteWorker.Settings.onTestClock(clock)
+            var settings = WorkerConnection.Settings.onTestClock(clock)
             settings.reconnectDelays = [.seconds(1)]
-            let remote = RemoteWorker(endpoint: server.endpoint, token: nil, settings: settings)
+            let remote = WorkerConnection(endpoint: server.endpoint, token: nil, settings: settings)
             let welcome = try await withDeadline(eventTimeout, "connect() to the in-process worker") {
                 try await remote.connect()
             }
             #expect(welcome.devices.map(\.name) == ["sim0"])
-            let node = WorkerNode(remote: remote, deviceIndex: 0, name: "\(server.endpoint)/sim0")
+            let node = RemoteNode(connection: remote, deviceIndex: 0, name: "\(server.endpoint)/sim0")
 
             // Gzip on the simulated device, through the wire.
             let input = ArraySlice(Array(repeating: Array("the same line\n".utf8), count: 1000).joined())
@@ -57,22 +57,61 @@ struct RemoteWorkerInProcessTests {
     }
 }
 
+/// The WELCOME announces each program's capacity (what its driver takes); a remote node
+/// keeps that many in flight plus one crossing the wire, and refuses a job with no codec.
+@Suite("capacities announced per program", .timeLimit(.minutes(1)))
+struct AnnouncedCapacityTests {
+    @Test func theWelcomeAnnouncesEachProgramsCapacity() async throws {
+        try await InProcessServer.with { server in
+            let remote = WorkerConnection(
+                endpoint: server.endpoint, token: nil, settings: .onTestClock(TestClock()))
+            let welcome = try await withDeadline(eventTimeout, "connect() to the in-process worker") {
+                try await remote.connect()
+            }
+            let device = try #require(welcome.devices.first)
+            let capacities = Dictionary(uniqueKeysWithValues: device.programs.map { ($0.name, $0.capacity) })
+            #expect(capacities == ["gzip": 6, "echo": 4])
+            #expect(device.capacity == 7)
+            let node = RemoteNode(connection: remote, deviceIndex: 0, name: "\(server.endpoint)/sim0")
+            #expect(try await node.capacity(for: GzipCompressionJob(chunkSize: 4096)) == 7)
+            #expect(try await node.capacity(for: EchoJob()) == 5)
+            await #expect(throws: NodeError.notRemotable("\(LocalOnlyGzipJob.self)")) {
+                _ = try await node.capacity(for: LocalOnlyGzipJob())
+            }
+            await #expect(throws: NodeError.self) {
+                _ = try await node.capacity(for: ClassificationJob(program: "cnv-0123456789abcdef", batchSize: 4))
+            }
+            await remote.disconnect()
+        }
+    }
+}
+
+/// A gzip job without a wire codec: it runs only in this process.
+struct LocalOnlyGzipJob: DeviceJob {
+    typealias Input = ArraySlice<UInt8>
+    typealias Output = ArraySlice<UInt8>
+    var program: String { "gzip" }
+    var driverKey: String { "local" }
+    func makeDriver(on device: any Device) async throws -> any JobDriver<Input, Output> {
+        try await GzipCompressionJob(chunkSize: 4096).makeDriver(on: device)
+    }
+}
+
 /// The client's side of the server's `hold` job: its input comes back once the test
 /// opens the gate.
-struct HoldJob: DeviceJob {
+struct HoldJob: RemoteJob {
     typealias Input = ArraySlice<UInt8>
     typealias Output = ArraySlice<UInt8>
 
     static let kind = HeldRuns.kind
     var program: String { EchoJob.kind }
     var driverKey: String { Self.kind }
-    var parameters: [UInt8] { [] }
+
+    init() {}
+    init(parameters reader: inout WireReader) {}
+    func encodeParameters(into writer: inout WireWriter) {}
 
     func makeDriver(on device: any Device) async throws -> any JobDriver<Input, Output> {
-        throw ClusterError.programUnavailable(Self.kind, node: device.info.name)
+        throw NodeError.programUnavailable(Self.kind, node: device.info.name)
     }
-
-    func weight(of input: Input) -> Int { input.count }
-    func encode(_ input: Input) -> ArraySlice<UInt8> { input }
-    func decodeOutput(_ payload: ArraySlice<UInt8>) throws -> Output { payload }
 }

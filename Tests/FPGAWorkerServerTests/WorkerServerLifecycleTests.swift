@@ -12,7 +12,7 @@ struct WorkerServerLifecycleTests {
     /// A shutdown that comes before the server listens (a supervisor's SIGTERM during
     /// start-up) is not forgotten: serve() returns instead of serving forever.
     @Test func aShutdownBeforeListeningEndsServe() async throws {
-        let node = WorkerNode(
+        let node = LocalNode(
             device: SimulatedDevice(name: "sim0", kernels: [GzipCompBlockKernel()]), programs: .builtIn)
         let server = WorkerServer(
             nodes: [node], token: nil, logger: Logger(label: "test-worker") { _ in SwiftLogNoOpLogHandler() })

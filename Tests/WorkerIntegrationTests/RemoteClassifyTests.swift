@@ -33,8 +33,10 @@ struct RemoteClassifyTests {
             workers: [one.address, two.address], token: nil,
             devices: .simulated(count: 2, model: Self.model), programs: .builtIn(classifying: Self.model),
             configuration: .init(batchSize: 3), settings: testSettings())
-        try #require(cluster.nodes.map(\.isRemote) == [false, false, true, true])
-        for node in cluster.nodes { #expect(await node.classifierPrograms() == [Self.model.programName]) }
+        try #require(cluster.nodes.map { $0 is RemoteNode } == [false, false, true, true])
+        for node in cluster.nodes {
+            #expect(await node.programNames().filter { $0.hasPrefix("cnv-") } == [Self.model.programName])
+        }
         let report = try await cluster.classify(try ImageBatch(pixels: Self.pixels), model: Self.model)
         let single = try await Cluster(simulated: 1, model: Self.model).classify(Self.pixels)
         #expect(Set(Self.expected).count > 2)

@@ -15,8 +15,8 @@ import Testing
 /// look like a lost worker; the heartbeat logic itself is tested in-process on a TestClock
 /// (RemoteWorkerClockTests, ServerSessionClockTests). A connect (and handshake) may take
 /// as long as a loaded machine needs: it only bounds a wait for a worker that does answer.
-func testSettings(reconnectBudget: Duration = .seconds(5)) -> RemoteWorker.Settings {
-    var settings = RemoteWorker.Settings()
+func testSettings(reconnectBudget: Duration = .seconds(5)) -> WorkerConnection.Settings {
+    var settings = WorkerConnection.Settings()
     settings.heartbeatInterval = .milliseconds(500)
     settings.connectTimeout = .seconds(30)
     settings.reconnectDelays = [.milliseconds(50), .milliseconds(100), .milliseconds(200)]
@@ -51,7 +51,7 @@ struct RemoteClusterTests {
             workers: [one.address, two.address], token: nil, configuration: .init(chunkSize: chunk),
             settings: testSettings())
         try #require(cluster.nodes.count == 3)
-        #expect(cluster.nodes.allSatisfy { $0.isRemote })
+        #expect(cluster.nodes.allSatisfy { $0 is RemoteNode })
         let gz = try await cluster.compress(data)
         let expected = try await embedded()
         try await expectSameMembers(gz, expected)
@@ -69,7 +69,7 @@ struct RemoteClusterTests {
         let cluster = try await Cluster(
             workers: [worker.address], token: nil, devices: .simulated(count: 1),
             configuration: .init(chunkSize: chunk), settings: testSettings())
-        try #require(cluster.nodes.map(\.isRemote) == [false, true])
+        try #require(cluster.nodes.map { $0 is RemoteNode } == [false, true])
         let expected = try await embedded()
         let gz = try await cluster.compress(data)
         try await expectSameMembers(gz, expected)

@@ -19,7 +19,8 @@ struct XRTWorkerTests {
             ], environment: try NoopXRT.environment())
         defer { worker.stop() }
 
-        let remote = RemoteWorker(endpoint: try Endpoint(parsing: worker.address), token: nil, settings: testSettings())
+        let remote = WorkerConnection(
+            endpoint: try Endpoint(parsing: worker.address), token: nil, settings: testSettings())
         let welcome = try await remote.connect()
         await remote.disconnect()
         try #require(welcome.devices.map(\.name) == ["xrt:0", "sim1"])
@@ -32,8 +33,10 @@ struct XRTWorkerTests {
                 Welcome.Kernel(name: "StreamingDataflowPartition_2", computeUnits: 1),
             ])
         #expect(programs[1].kernels == [Welcome.Kernel(name: "xilGzipCompBlock", computeUnits: 3)])
-        // Two slots per compute unit of the largest program.
-        #expect(welcome.devices[0].capacity == 6)
+        // What each program's driver takes: one FINN batch; two gzip chunks per compute unit.
+        #expect(programs.map(\.capacity) == [1, 6])
+        // The largest, and one more that waits in the worker while the device is busy.
+        #expect(welcome.devices[0].capacity == 7)
 
         let cluster = try await Cluster(workers: [worker.address], token: nil, settings: testSettings())
         #expect(cluster.nodes.map(\.name) == ["\(worker.address)/xrt:0", "\(worker.address)/sim1"])

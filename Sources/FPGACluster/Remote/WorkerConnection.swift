@@ -1,18 +1,19 @@
+import FPGAJobs
 import FPGATransport
 import Synchronization
 
-/// The client side of one worker process: its connection, handshake, heartbeats, runs
-/// in flight, and reconnection after a loss.
+/// The cluster's connection to one worker process: handshake, heartbeats, runs in flight,
+/// and reconnection after a loss.
 ///
-/// Each of the worker's devices is a ``WorkerNode`` in the cluster; they share this
-/// connection. When the connection is refused, reset, or goes silent for
+/// Each of the worker process's devices is a ``RemoteNode`` in the cluster; they share
+/// this connection. When the connection is refused, reset, or goes silent for
 /// ``Settings/missedHeartbeats`` heartbeat intervals, every run in flight fails with
 /// ``ClusterError/workerLost(_:reason:)`` (the cluster runs those inputs elsewhere) and
 /// ``reconnect()`` tries again with backoff.
 ///
 /// Every timeout, heartbeat, deadline and backoff delay is measured on
 /// ``Settings/clock``, so tests drive them with a clock they advance by hand.
-public actor RemoteWorker {
+public actor WorkerConnection {
     /// How the client talks to workers.
     public struct Settings: Sendable, Hashable {
         /// The longest a connect plus handshake may take.
@@ -111,15 +112,21 @@ public actor RemoteWorker {
         return welcome
     }
 
-    /// The number of runs device `index` takes at once, from the WELCOME.
+    /// The capacity the WELCOME announced for `program` on device `index`.
     func capacity(ofDevice index: Int, program: String) throws -> Int {
         guard let device = welcome?.devices.first(where: { Int($0.index) == index }) else {
             throw ClusterError.workerLost(endpoint.description, reason: "no device \(index)")
         }
-        guard device.programs.contains(where: { $0.name == program }) else {
-            throw ClusterError.programUnavailable(program, node: "\(endpoint)/\(device.name)")
+        guard let entry = device.programs.first(where: { $0.name == program }) else {
+            throw NodeError.programUnavailable(program, node: "\(endpoint)/\(device.name)")
         }
-        return Int(device.capacity)
+        return Int(entry.capacity)
+    }
+
+    /// The programs device `index` can run, from the WELCOME.
+    func programNames(ofDevice index: Int) -> [String] {
+        let device = welcome?.devices.first { Int($0.index) == index }
+        return (device?.programs.map(\.name) ?? []).sorted()
     }
 
     /// Runs one input on device `index`; returns the result's payload.
@@ -194,13 +201,13 @@ public actor RemoteWorker {
 /// One live connection to a worker: the runs waiting for results, the reader and the
 /// heartbeat.
 ///
-/// The worker counts as frozen when ``RemoteWorker/Settings/missedHeartbeats`` of its
+/// The worker counts as frozen when ``WorkerConnection/Settings/missedHeartbeats`` of its
 /// heartbeat intervals pass, on the timeline's clock, without the reader taking a frame
 /// from the connection: checked at each of the client's own heartbeats.
 final class RemoteSession: Sendable {
     private let connection: TCPConnection
     private let worker: String
-    private let settings: RemoteWorker.Settings
+    private let settings: WorkerConnection.Settings
     private let timeline: Timeline
     private struct State {
         var nextID: UInt64 = 0
@@ -216,7 +223,7 @@ final class RemoteSession: Sendable {
     private let state: Mutex<State>
 
     init(
-        connection: TCPConnection, worker: String, settings: RemoteWorker.Settings, timeline: Timeline,
+        connection: TCPConnection, worker: String, settings: WorkerConnection.Settings, timeline: Timeline,
         workerHeartbeat: Duration
     ) {
         self.connection = connection

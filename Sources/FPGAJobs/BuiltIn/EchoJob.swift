@@ -1,29 +1,33 @@
 import FPGADevice
+import FPGATransport
 
-/// A job whose output is its input, run by the worker process without touching a
-/// device: it measures the transport alone (the `echo` program every worker offers).
-public struct EchoJob: DeviceJob {
+/// A job whose output is its input, run without touching a device: it measures the
+/// transport alone (the `echo` program every worker process offers).
+public struct EchoJob: RemoteJob {
     public typealias Input = ArraySlice<UInt8>
     public typealias Output = ArraySlice<UInt8>
 
     public init() {}
 
+    /// Inputs one worker process echoes at once per device.
+    public static var capacity: Int { EchoDriver.capacity }
+
     public static let kind = "echo"
     public var program: String { Self.kind }
     public var driverKey: String { Self.kind }
-    public var parameters: [UInt8] { [] }
 
     public func makeDriver(on device: any Device) async throws -> any JobDriver<Input, Output> {
         EchoDriver()
     }
 
-    public func weight(of input: Input) -> Int { input.count }
-    public func encode(_ input: Input) -> ArraySlice<UInt8> { input }
-    public func decodeOutput(_ payload: ArraySlice<UInt8>) throws -> Output { payload }
+    public func encodeParameters(into writer: inout WireWriter) {}
+    public init(parameters reader: inout WireReader) {}
 }
 
-/// Echo on the host, for nodes in this process.
+/// Echo on the host.
 struct EchoDriver: JobDriver {
-    var capacity: Int { 4 }
+    /// Inputs echoed at once on one node.
+    static let capacity = 4
+    var capacity: Int { Self.capacity }
     func run(_ input: ArraySlice<UInt8>) async throws -> ArraySlice<UInt8> { input }
 }

@@ -1,13 +1,20 @@
 import FPGADevice
 import FPGADrivers
+import FPGATransport
 
 /// Gzip compression as a cluster job: each input chunk becomes one gzip member.
-public struct GzipCompressionJob: DeviceJob {
+///
+/// On the wire its kind is `gzip` and its parameters the chunk size (u32); inputs and
+/// outputs are bytes, sent as they are.
+public struct GzipCompressionJob: RemoteJob {
     public typealias Input = ArraySlice<UInt8>
     public typealias Output = ArraySlice<UInt8>
 
     /// The largest chunk the job sends to a device.
     public var chunkSize: Int
+
+    /// The chunk sizes the job accepts.
+    public static let chunkSizeRange = 1024...(64 << 20)
 
     public init(chunkSize: Int) {
         self.chunkSize = chunkSize
@@ -20,27 +27,21 @@ public struct GzipCompressionJob: DeviceJob {
         try await GzipDriver(device: device, maxChunkSize: chunkSize)
     }
 
-    public func weight(of input: Input) -> Int { input.count }
-
     public static let kind = "gzip"
 
     /// The chunk size, u32 little-endian.
-    public var parameters: [UInt8] {
-        withUnsafeBytes(of: UInt32(chunkSize).littleEndian) { Array($0) }
+    public func encodeParameters(into writer: inout WireWriter) throws {
+        guard let size = UInt32(exactly: chunkSize) else {
+            throw ConfigurationError.invalidChunkSize(chunkSize, range: Self.chunkSizeRange)
+        }
+        writer.u32(size)
     }
 
-    public func encode(_ input: Input) -> ArraySlice<UInt8> { input }
-
-    public func decodeOutput(_ payload: ArraySlice<UInt8>) throws -> Output { payload }
-
-    /// Rebuilds the job from ``parameters``, checking them as a worker must.
-    public init(parameters: [UInt8]) throws {
-        guard parameters.count == 4 else {
-            throw ClusterError.jobNotRemotable("gzip with \(parameters.count) parameter bytes")
-        }
-        let size = Int(parameters.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) })
-        guard Cluster.Configuration.chunkSizeRange.contains(size) else {
-            throw ConfigurationError.invalidChunkSize(size, range: Cluster.Configuration.chunkSizeRange)
+    /// Rebuilds the job from its parameters, checking the chunk size as a worker must.
+    public init(parameters reader: inout WireReader) throws {
+        let size = Int(try reader.u32("chunk size"))
+        guard Self.chunkSizeRange.contains(size) else {
+            throw ConfigurationError.invalidChunkSize(size, range: Self.chunkSizeRange)
         }
         self.init(chunkSize: size)
     }

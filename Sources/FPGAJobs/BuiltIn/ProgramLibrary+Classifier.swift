@@ -1,4 +1,5 @@
 import FPGADevice
+import FPGADrivers
 import FPGAKernels
 
 extension ProgramLibrary {
@@ -27,10 +28,7 @@ extension ProgramLibrary {
 
     /// This library plus the classifier program of `model`.
     public func addingClassifier(for model: CNVModel) -> ProgramLibrary {
-        var library = self
-        let xclbin = Self.classifierXclbin(for: model)
-        library.programs[xclbin.name] = xclbin
-        return library
+        adding(Self.classifierXclbin(for: model), capacity: FINNDriver.batchesAtOnce)
     }
 
     /// The built-in programs plus the classifier program of `model`: what a node of a
@@ -43,14 +41,15 @@ extension ProgramLibrary {
     public var classifierPrograms: [String] {
         programs.keys.filter { CNVModel.identity(ofProgram: $0) != nil }.sorted()
     }
+
 }
 
 extension Array where Element == any Device {
     /// `count` simulated devices named `sim0`, `sim1`, ..., each running the built-in
     /// software kernels and the CNV-W1A1 dataflow with `model`'s weights bound, as a card
     /// flashed with that model's bitstream. Pair them with
-    /// ``ProgramLibrary/builtIn(classifying:)``, or use
-    /// ``Cluster/init(simulated:model:timing:configuration:)``.
+    /// ``ProgramLibrary/builtIn(classifying:)``, or use FPGACluster's
+    /// `Cluster(simulated:model:timing:configuration:)`.
     ///
     /// The devices share one `CNVEngine` (it is immutable); each has its own dataflow.
     public static func simulated(
@@ -65,19 +64,6 @@ extension Array where Element == any Device {
                 kernels: ProgramLibrary.builtInKernels + ProgramLibrary.classifierKernels(engine: engine),
                 timing: timing, clock: clock)
         }
-    }
-}
-
-extension Cluster {
-    /// A cluster of `count` simulated devices that compress and classify with `model`
-    /// (see `[any Device].simulated(count:model:timing:clock:)`).
-    public init(
-        simulated count: Int, model: CNVModel, timing: TimingModel? = nil,
-        configuration: Configuration = Configuration()
-    ) throws {
-        try self.init(
-            devices: .simulated(count: count, model: model, timing: timing), programs: .builtIn(classifying: model),
-            configuration: configuration)
     }
 }
 

@@ -1,4 +1,4 @@
-/// Why a ``Cluster/Configuration`` value, or a job's own size, cannot be used.
+/// Why a job's size, or a cluster's setting of it, cannot be used.
 public enum ConfigurationError: Error, Hashable, CustomStringConvertible, Sendable {
     /// A chunk size outside the supported range.
     case invalidChunkSize(Int, range: ClosedRange<Int>)

@@ -1,40 +1,45 @@
-/// The jobs a worker process runs for remote clients, by ``DeviceJob/kind``.
+/// The jobs a worker process runs for its clients, by ``RemoteJob/kind``.
+///
+/// ```swift
+/// var jobs = JobRegistry.builtIn
+/// jobs.register(VectorAddJob.self)
+/// let server = WorkerServer(nodes: nodes, token: token, jobs: jobs)
+/// ```
 public struct JobRegistry: Sendable {
-    /// Runs one remote input on a node: decodes the job from its parameters, runs the
-    /// payload, returns the output payload.
+    /// Runs one remote input on a node: rebuilds the job from its parameters, decodes the
+    /// payload, runs it, and returns the encoded output.
     public typealias Handler =
-        @Sendable (_ parameters: [UInt8], _ payload: ArraySlice<UInt8>, _ node: WorkerNode) async throws ->
+        @Sendable (_ parameters: [UInt8], _ payload: ArraySlice<UInt8>, _ node: LocalNode) async throws ->
         ArraySlice<UInt8>
 
+    /// The handlers, by job kind.
     public var handlers: [String: Handler]
 
-    public init(_ handlers: [String: Handler]) {
+    public init(_ handlers: [String: Handler] = [:]) {
         self.handlers = handlers
     }
 
-    /// Registers a job type whose parameters decode with `make`.
-    public mutating func register<Job: DeviceJob>(
-        _ type: Job.Type, decoding make: @escaping @Sendable ([UInt8]) throws -> Job,
-        decodeInput: @escaping @Sendable (ArraySlice<UInt8>) throws -> Job.Input,
-        encodeOutput: @escaping @Sendable (Job.Output) -> ArraySlice<UInt8>
-    ) {
+    /// Registers `type` under its ``RemoteJob/kind``: a run of that kind rebuilds the job
+    /// with ``RemoteJob/init(parameters:)``, decodes its input, runs it on the node and
+    /// encodes the output. A job registered under the same kind before is replaced.
+    public mutating func register<Job: RemoteJob>(_ type: Job.Type) {
         handlers[Job.kind] = { parameters, payload, node in
-            let job = try make(parameters)
-            return encodeOutput(try await node.run(job, try decodeInput(payload)))
+            let job = try Job(parameters: parameters)
+            return try Job.encodeOutput(try await node.run(job, try Job.decodeInput(payload)))
         }
     }
 
+    /// The kinds registered.
+    public var kinds: [String] { handlers.keys.sorted() }
+
     /// The jobs built into the library: gzip compression, CNV-W1A1 classification (on
-    /// nodes that have the model's program), and echo (the transport alone).
+    /// nodes that have the model's program), and echo (the transport alone, answered by
+    /// the worker without touching a device).
     public static let builtIn: JobRegistry = {
-        var registry = JobRegistry([:])
+        var registry = JobRegistry()
+        registry.register(GzipCompressionJob.self)
+        registry.register(ClassificationJob.self)
         registry.handlers[EchoJob.kind] = { _, payload, _ in payload }
-        registry.register(
-            GzipCompressionJob.self, decoding: { try GzipCompressionJob(parameters: $0) },
-            decodeInput: { payload in payload }, encodeOutput: { $0 })
-        registry.register(
-            ClassificationJob.self, decoding: { try ClassificationJob(parameters: $0) },
-            decodeInput: { payload in payload }, encodeOutput: { $0 })
         return registry
     }()
 }

@@ -1,75 +1,92 @@
 import FPGADevice
-import FPGAKernels
 
-/// One device in the cluster, local or on a remote worker, with the same API either way.
+/// A device in this process, as a node: it loads the program a job needs once, makes the
+/// job's driver once per ``DeviceJob/driverKey``, and runs inputs through it.
 ///
-/// A local node loads the program a job needs once, makes the job's driver once, and
-/// runs inputs through it. A remote node sends each input to its worker process, which
-/// does the same on its own node. The ``Cluster`` decides which inputs go where; the
-/// node only runs them (the worker half of Dask's scheduler/worker split).
-public actor WorkerNode {
-    /// Where the device is.
-    public enum Location: Sendable {
-        /// A device in this process.
-        case local(any Device)
-        /// Device `index` of a worker process.
-        case remote(RemoteWorker, deviceIndex: Int)
-    }
-
-    /// The node's name: its device's name, prefixed by the worker's address if remote.
+/// A worker process serves its devices as local nodes; a cluster in a user's process may
+/// hold them next to remote ones.
+public actor LocalNode: DeviceNode {
+    /// The device's name.
     public nonisolated let name: String
-    /// Where its device is.
-    public nonisolated let location: Location
-    /// The programs it may load (local nodes).
+    /// The device.
+    public nonisolated let device: any Device
+    /// The programs it may load.
     public nonisolated let programs: ProgramLibrary
+    /// A local device is not lost with a connection: nothing to recover.
+    public nonisolated var canRecover: Bool { false }
 
     private var loadedProgram: String?
     /// The load in progress, so that concurrent first calls load the program once.
     private var loading: (program: String, task: Task<Void, any Error>)?
+    /// The drivers made, by ``driverKey(for:)``: each holds a driver of its job's types.
     private var drivers: [String: Task<any Sendable, any Error>] = [:]
     /// Inputs completed, by program.
     public private(set) var completed: [String: Int] = [:]
 
-    /// A node for a device in this process.
+    /// A node for a device in this process that may load `programs`.
     public init(device: any Device, programs: ProgramLibrary = .builtIn) {
         self.name = device.info.name
-        self.location = .local(device)
+        self.device = device
         self.programs = programs
     }
 
-    /// A node for device `index` of a remote worker.
-    public init(remote worker: RemoteWorker, deviceIndex: Int, name: String) {
-        self.name = name
-        self.location = .remote(worker, deviceIndex: deviceIndex)
-        self.programs = ProgramLibrary([:])
-    }
-
-    /// The local device, if the node is local.
-    public nonisolated var device: (any Device)? {
-        if case .local(let device) = location { return device }
-        return nil
-    }
-
-    /// Whether the node's device is on a remote worker.
-    public nonisolated var isRemote: Bool {
-        if case .remote = location { return true }
-        return false
-    }
-
-    /// How many inputs of `job` the node works on at once.
+    /// How many inputs of `job` the node works on at once: its driver's capacity.
     public func capacity<Job: DeviceJob>(for job: Job) async throws -> Int {
-        switch location {
-        case .local: return try await driver(for: job).capacity
-        case .remote(let worker, let index):
-            let announced = try await worker.capacity(ofDevice: index, program: job.program)
-            return min(announced, job.remoteInFlightLimit ?? announced)
+        try await driver(for: job).capacity
+    }
+
+    /// The names of the programs in the node's library.
+    public func programNames() -> [String] {
+        programs.programs.keys.sorted()
+    }
+
+    /// Runs one input of `job` on this node's device.
+    public func run<Job: DeviceJob>(_ job: Job, _ input: Job.Input) async throws -> Job.Output {
+        let output = try await driver(for: job).run(input)
+        completed[job.program, default: 0] += 1
+        return output
+    }
+
+    /// A local device cannot be recovered: throws.
+    public func recover() async throws {
+        throw NodeError.notRecoverable(node: name)
+    }
+
+    /// The node's driver for `job`, made on first use after loading the job's program.
+    public func driver<Job: DeviceJob>(for job: Job) async throws -> any JobDriver<Job.Input, Job.Output> {
+        try await load(job.program)
+        // The job's type is part of the key: a driver found under it was made by a job of
+        // this type, so it has this job's input and output types.
+        let key = Self.driverKey(for: job)
+        let task: Task<any Sendable, any Error>
+        if let existing = drivers[key] {
+            task = existing
+        } else {
+            let device = self.device
+            task = Task { try await job.makeDriver(on: device) as any Sendable }
+            drivers[key] = task
+        }
+        do {
+            guard let driver = try await task.value as? any JobDriver<Job.Input, Job.Output> else {
+                throw NodeError.invalidParameters(
+                    "\(Job.self)", reason: "driver key \(key) holds a driver of other input and output types")
+            }
+            return driver
+        } catch {
+            // Let a later job try again from scratch.
+            if drivers[key] == task { drivers[key] = nil }
+            throw error
         }
     }
 
-    /// The node's driver for `job`, made on first use (local nodes).
-    public func driver<Job: DeviceJob>(for job: Job) async throws -> any JobDriver<Job.Input, Job.Output> {
-        guard case .local(let device) = location else { throw ClusterError.jobNotRemotable(Job.kind) }
-        while loadedProgram != job.program {
+    /// Where a job's driver is kept: its type, program and driver key.
+    private static func driverKey<Job: DeviceJob>(for job: Job) -> String {
+        "\(String(reflecting: Job.self))/\(job.program)/\(job.driverKey)"
+    }
+
+    /// Loads `program` unless it is loaded, once however many callers ask at the same time.
+    private func load(_ program: String) async throws {
+        while loadedProgram != program {
             if let current = loading {
                 // Another call is loading a program: wait for it. Whoever sees the load end
                 // records it, so no caller depends on another being scheduled first.
@@ -78,71 +95,23 @@ public actor WorkerNode {
                     loading = nil
                     if case .success = result { loadedProgram = current.program }
                 }
-                if current.program == job.program, case .failure(let error) = result { throw error }
+                if current.program == program, case .failure(let error) = result { throw error }
                 continue
             }
-            guard let xclbin = programs.programs[job.program] else {
-                throw ClusterError.programUnavailable(job.program, node: name)
+            guard let xclbin = programs.programs[program] else {
+                throw NodeError.programUnavailable(program, node: name)
             }
             // Another program's drivers hold buffers of the old xclbin: drop them first.
             for task in drivers.values { task.cancel() }
             drivers = [:]
             loadedProgram = nil
+            let device = self.device
             let task = Task<Void, any Error> { _ = try await device.loadXclbin(xclbin) }
-            loading = (job.program, task)
+            loading = (program, task)
         }
-        let key = "\(job.program)/\(job.driverKey)"
-        let task: Task<any Sendable, any Error>
-        if let existing = drivers[key] {
-            task = existing
-        } else {
-            task = Task { try await job.makeDriver(on: device) as any Sendable }
-            drivers[key] = task
-        }
-        do {
-            let driver = try await task.value
-            return driver as! any JobDriver<Job.Input, Job.Output>
-        } catch {
-            // Let a later job try again from scratch.
-            if drivers[key] == task { drivers[key] = nil }
-            throw error
-        }
-    }
-
-    /// The classifier programs (`cnv-<model identity>`) the node can run: from its
-    /// library when local, from its worker's WELCOME when remote.
-    public func classifierPrograms() async -> [String] {
-        switch location {
-        case .local: return programs.classifierPrograms
-        case .remote(let worker, let index):
-            let device = await worker.welcome?.devices.first { Int($0.index) == index }
-            let names = device?.programs.map(\.name) ?? []
-            return names.filter { CNVModel.identity(ofProgram: $0) != nil }.sorted()
-        }
-    }
-
-    /// Runs one input of `job` on this node.
-    public func run<Job: DeviceJob>(_ job: Job, _ input: Job.Input) async throws -> Job.Output {
-        let output: Job.Output
-        switch location {
-        case .local:
-            let driver = try await driver(for: job)
-            output = try await driver.run(input)
-        case .remote(let worker, let index):
-            let payload = try await worker.run(
-                device: index, kind: Job.kind, parameters: job.parameters, payload: job.encode(input))
-            output = try job.decodeOutput(payload)
-        }
-        completed[job.program, default: 0] += 1
-        return output
-    }
-
-    /// After the node was lost: returns once it can take inputs again, or throws when
-    /// its worker stays unreachable.
-    public func recover() async throws {
-        guard case .remote(let worker, _) = location else {
-            throw ClusterError.workerLost(name, reason: "a local device cannot be recovered")
-        }
-        try await worker.reconnect()
     }
 }
+
+/// The node type of earlier versions, which was local or remote.
+@available(*, deprecated, renamed: "LocalNode", message: "remote devices are RemoteNode; both are DeviceNode")
+public typealias WorkerNode = LocalNode

@@ -1,12 +1,48 @@
 import FPGADevice
+import FPGADrivers
 import FPGAKernels
 
-/// The programs (xclbins) a node can load, by name: `gzip` for compression.
+/// The programs (xclbins) a node can load, by name, and how many inputs a driver of each
+/// takes at once (its capacity, which a worker process announces in its WELCOME).
 public struct ProgramLibrary: Sendable {
+    /// The programs, by name.
     public var programs: [String: Xclbin]
+    /// The capacities stated for programs; see ``capacity(of:)``.
+    public var capacities: [String: Int]
 
-    public init(_ programs: [String: Xclbin]) {
+    /// A library of `programs`, with the capacities given (see ``capacity(of:)`` for
+    /// programs without one).
+    public init(_ programs: [String: Xclbin], capacities: [String: Int] = [:]) {
         self.programs = programs
+        self.capacities = capacities
+    }
+
+    /// The library plus `xclbin` under `name` (its own name by default), whose driver takes
+    /// `capacity` inputs at once (see ``capacity(of:)`` when nil).
+    public func adding(_ xclbin: Xclbin, named name: String? = nil, capacity: Int? = nil) -> ProgramLibrary {
+        var library = self
+        let name = name ?? xclbin.name
+        library.programs[name] = xclbin
+        library.capacities[name] = capacity
+        return library
+    }
+
+    /// How many inputs of a job on `program` a node works on at once: the capacity stated
+    /// for it, else that of the built-in driver for a built-in program (`gzip`: two chunks
+    /// per compute unit; a classifier: one batch), else one per compute unit of its widest
+    /// kernel. Nil when the library has no such program.
+    public func capacity(of program: String) -> Int? {
+        guard let xclbin = programs[program] else { return nil }
+        if let stated = capacities[program] { return max(1, stated) }
+        if let builtIn = Self.builtInCapacity(of: program, xclbin) { return builtIn }
+        return max(1, xclbin.kernels.map(\.computeUnits.count).max() ?? 1)
+    }
+
+    /// The capacity of the built-in driver for a built-in program, or nil for another.
+    private static func builtInCapacity(of program: String, _ xclbin: Xclbin) -> Int? {
+        if program == GzipCompressionJob.kind { return GzipDriver.capacity(of: xclbin) }
+        if program == "cnv" || CNVModel.identity(ofProgram: program) != nil { return FINNDriver.batchesAtOnce }
+        return nil
     }
 
     /// The programs built into the simulated device: the Vitis gzip program with three

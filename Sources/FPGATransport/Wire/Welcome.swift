@@ -34,8 +34,9 @@ public struct Welcome: Sendable, Hashable {
         public var name: String
         /// What drives it.
         public var kind: DeviceKind
-        /// How many runs it takes at once; the worker holds back further RUNs for the device
-        /// until one ends (a worker may answer them with RESULT `overloaded` instead).
+        /// How many runs it takes at once, whatever their program; the worker holds back
+        /// further RUNs for the device until one ends (a worker may answer them with RESULT
+        /// `overloaded` instead). At least each program's ``Program/capacity`` plus one.
         public var capacity: UInt32
         /// The programs (xclbins) loaded on it.
         public var programs: [Program]
@@ -65,15 +66,22 @@ public struct Welcome: Sendable, Hashable {
         public var description: String { rawValue }
     }
 
-    /// A program loaded on a device: string name, u16 kernelCount, then each ``Kernel``.
+    /// A program a device can run: string name, u32 capacity, u16 kernelCount, then each
+    /// ``Kernel``.
     public struct Program: Sendable, Hashable {
         /// The program's name, such as `gzip`.
         public var name: String
+        /// How many inputs of a job on this program the device works on at once: what the
+        /// program's driver takes (gzip: two chunks per compute unit; a FINN classifier:
+        /// one batch). A client keeps that many runs in flight on the device, and one more
+        /// crossing the wire. Not 0.
+        public var capacity: UInt32
         /// Its kernels.
         public var kernels: [Kernel]
 
-        public init(name: String, kernels: [Kernel]) {
+        public init(name: String, capacity: UInt32, kernels: [Kernel]) {
             self.name = name
+            self.capacity = capacity
             self.kernels = kernels
         }
     }
@@ -109,6 +117,8 @@ public struct Welcome: Sendable, Hashable {
             try writer.count(device.programs.count, "programCount")
             for program in device.programs {
                 try writer.string(program.name, "program name")
+                guard program.capacity > 0 else { throw .malformed("WELCOME program \(program.name) has capacity 0") }
+                writer.u32(program.capacity)
                 try writer.count(program.kernels.count, "kernelCount")
                 for kernel in program.kernels {
                     try writer.string(kernel.name, "kernel name")
@@ -120,7 +130,7 @@ public struct Welcome: Sendable, Hashable {
 
     /// The fewest bytes a device, a program and a kernel take.
     private static let minimumDeviceSize = 2 + 2 + 2 + 4 + 2
-    private static let minimumProgramSize = 2 + 2
+    private static let minimumProgramSize = 2 + 4 + 2
     private static let minimumKernelSize = 2 + 2
 
     static func decode(from reader: inout WireReader) throws(WireError) -> Welcome {
@@ -141,13 +151,15 @@ public struct Welcome: Sendable, Hashable {
             var programs: [Program] = []
             for _ in 0..<programCount {
                 let programName = try reader.string("program name")
+                let programCapacity = try reader.u32("program capacity")
+                guard programCapacity > 0 else { throw .malformed("WELCOME program \(programName) has capacity 0") }
                 let kernelCount = try reader.count("kernelCount", minimumEntrySize: minimumKernelSize)
                 var kernels: [Kernel] = []
                 for _ in 0..<kernelCount {
                     let kernelName = try reader.string("kernel name")
                     kernels.append(Kernel(name: kernelName, computeUnits: try reader.u16("computeUnits")))
                 }
-                programs.append(Program(name: programName, kernels: kernels))
+                programs.append(Program(name: programName, capacity: programCapacity, kernels: kernels))
             }
             devices.append(Device(index: index, name: name, kind: kind, capacity: capacity, programs: programs))
         }

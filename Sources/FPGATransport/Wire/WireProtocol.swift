@@ -3,7 +3,9 @@
 /// The protocol itself is specified in the WireProtocol article of the FPGACluster documentation.
 public enum WireProtocol: Sendable {
     /// The protocol version this package speaks, sent in HELLO and CHALLENGE.
-    public static let version: UInt16 = 1
+    ///
+    /// Version 2 announces each program's capacity in WELCOME.
+    public static let version: UInt16 = 2
     /// The two bytes every frame starts with: `FW`.
     public static let magic: [UInt8] = [0x46, 0x57]
     /// The most bytes a string field may hold.

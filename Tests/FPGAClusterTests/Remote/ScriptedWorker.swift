@@ -18,7 +18,7 @@ struct RemoteTestFailure: Error, CustomStringConvertible {
 
 /// The worker side of the wire protocol, played frame by frame by the test: a listener
 /// on a loopback port whose connections the test accepts, answers or drops, so it sees
-/// every frame a ``RemoteWorker`` sends and chooses every frame it receives.
+/// every frame a ``WorkerConnection`` sends and chooses every frame it receives.
 final class ScriptedWorker: Sendable {
     let listener: TCPListener
     private let accepted: AcceptedConnections
@@ -30,7 +30,7 @@ final class ScriptedWorker: Sendable {
         devices: [
             Welcome.Device(
                 index: 0, name: "sim0", kind: .simulated, capacity: 4,
-                programs: [Welcome.Program(name: "echo", kernels: [])])
+                programs: [Welcome.Program(name: "echo", capacity: 4, kernels: [])])
         ])
 
     init() async throws {

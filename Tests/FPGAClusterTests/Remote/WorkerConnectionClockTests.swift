@@ -3,17 +3,17 @@ import FPGACluster
 import FPGATransport
 import Testing
 
-/// A ``RemoteWorker`` with time in the test's hands: heartbeats, the frozen-worker
+/// A ``WorkerConnection`` with time in the test's hands: heartbeats, the frozen-worker
 /// check, the run deadline, the connect timeout and reconnection backoff all run on a
 /// `TestClock` the test advances, against a worker the test plays frame by frame.
 /// Assertions are on frames, errors and closed connections, never on elapsed time.
-@Suite("RemoteWorker on a test clock", .timeLimit(.minutes(1)))
+@Suite("WorkerConnection on a test clock", .timeLimit(.minutes(1)))
 struct RemoteWorkerClockTests {
     /// A remote worker connected to `worker`, and the worker's side of the connection.
     private func connect(
-        _ worker: ScriptedWorker, settings: RemoteWorker.Settings
-    ) async throws -> (RemoteWorker, WorkerPeer) {
-        let remote = RemoteWorker(endpoint: worker.endpoint, token: nil, settings: settings)
+        _ worker: ScriptedWorker, settings: WorkerConnection.Settings
+    ) async throws -> (WorkerConnection, WorkerPeer) {
+        let remote = WorkerConnection(endpoint: worker.endpoint, token: nil, settings: settings)
         let connecting = Task { try await remote.connect() }
         let peer = try await worker.acceptAndWelcome("the first connection")
         let welcome = try await outcome(of: connecting, "connect() to return")
@@ -23,7 +23,7 @@ struct RemoteWorkerClockTests {
 
     /// Runs `input` through echo on `node` in a task, and waits for its RUN at `peer`.
     private func startRun(
-        _ input: [UInt8], on node: WorkerNode, at peer: WorkerPeer
+        _ input: [UInt8], on node: RemoteNode, at peer: WorkerPeer
     ) async throws -> (Task<ArraySlice<UInt8>, any Error>, Frame) {
         let run = Task { try await node.run(EchoJob(), input[...]) }
         let frame = try await peer.next(.run, "the RUN of \(input)")
@@ -47,8 +47,8 @@ struct RemoteWorkerClockTests {
         let clock = TestClock()
         let worker = try await ScriptedWorker()
         defer { worker.close() }
-        let (remote, peer) = try await connect(worker, settings: RemoteWorker.Settings.onTestClock(clock))
-        let node = WorkerNode(remote: remote, deviceIndex: 0, name: "scripted/sim0")
+        let (remote, peer) = try await connect(worker, settings: WorkerConnection.Settings.onTestClock(clock))
+        let node = RemoteNode(connection: remote, deviceIndex: 0, name: "scripted/sim0")
         let (run, _) = try await startRun([1, 2, 3], on: node, at: peer)
 
         // The worker says nothing. Three of its 1 s intervals are allowed: the first two
@@ -67,8 +67,8 @@ struct RemoteWorkerClockTests {
         let clock = TestClock()
         let worker = try await ScriptedWorker()
         defer { worker.close() }
-        let (remote, peer) = try await connect(worker, settings: RemoteWorker.Settings.onTestClock(clock))
-        let node = WorkerNode(remote: remote, deviceIndex: 0, name: "scripted/sim0")
+        let (remote, peer) = try await connect(worker, settings: WorkerConnection.Settings.onTestClock(clock))
+        let node = RemoteNode(connection: remote, deviceIndex: 0, name: "scripted/sim0")
 
         // Nine ticks, three times the allowed silence, with a heartbeat and a result from
         // the worker in every interval: the result's return proves both were taken.
@@ -92,11 +92,11 @@ struct RemoteWorkerClockTests {
         let clock = TestClock()
         let worker = try await ScriptedWorker()
         defer { worker.close() }
-        var settings = RemoteWorker.Settings.onTestClock(clock)
+        var settings = WorkerConnection.Settings.onTestClock(clock)
         settings.runDeadline = .milliseconds(2500)
         settings.missedHeartbeats = 10
         let (remote, peer) = try await connect(worker, settings: settings)
-        let node = WorkerNode(remote: remote, deviceIndex: 0, name: "scripted/sim0")
+        let node = RemoteNode(connection: remote, deviceIndex: 0, name: "scripted/sim0")
 
         // A run answered 2.4 s after it started is within its deadline...
         let (first, firstFrame) = try await startRun([1], on: node, at: peer)
@@ -118,9 +118,9 @@ struct RemoteWorkerClockTests {
         let clock = TestClock()
         let worker = try await ScriptedWorker()
         defer { worker.close() }
-        var settings = RemoteWorker.Settings.onTestClock(clock)
+        var settings = WorkerConnection.Settings.onTestClock(clock)
         settings.connectTimeout = .seconds(5)
-        let remote = RemoteWorker(endpoint: worker.endpoint, token: nil, settings: settings)
+        let remote = WorkerConnection(endpoint: worker.endpoint, token: nil, settings: settings)
         let connecting = Task { try await remote.connect() }
         let peer = try await worker.accept("the connection that is never answered")
         // The HELLO proves the client's deadlines were fixed.
@@ -143,10 +143,10 @@ struct RemoteWorkerClockTests {
     /// Connects, then loses the connection (the worker drops it under a run): the loss,
     /// at the clock's start, is where the backoff schedule counts from.
     private func connectAndLose(
-        _ worker: ScriptedWorker, settings: RemoteWorker.Settings
-    ) async throws -> (RemoteWorker, WorkerNode) {
+        _ worker: ScriptedWorker, settings: WorkerConnection.Settings
+    ) async throws -> (WorkerConnection, RemoteNode) {
         let (remote, peer) = try await connect(worker, settings: settings)
-        let node = WorkerNode(remote: remote, deviceIndex: 0, name: "scripted/sim0")
+        let node = RemoteNode(connection: remote, deviceIndex: 0, name: "scripted/sim0")
         let (run, _) = try await startRun([1], on: node, at: peer)
         peer.close()
         _ = try await lossReason(of: run, "the run on a dropped connection")
@@ -159,7 +159,7 @@ struct RemoteWorkerClockTests {
         defer { worker.close() }
         // Delays 1, 2, 4 (then 4) s within a 10 s budget: attempts at 1, 3 and 7 s; the
         // next would start at 11 s, past the budget.
-        let (remote, _) = try await connectAndLose(worker, settings: RemoteWorker.Settings.onTestClock(clock))
+        let (remote, _) = try await connectAndLose(worker, settings: WorkerConnection.Settings.onTestClock(clock))
         let reconnecting = Task { try await remote.reconnect() }
         for (attempt, start) in [(1, 1), (2, 3), (3, 7)] {
             #expect(worker.connectionCount == attempt, "an attempt started before the clock reached \(start) s")
@@ -176,7 +176,7 @@ struct RemoteWorkerClockTests {
         let clock = TestClock()
         let worker = try await ScriptedWorker()
         defer { worker.close() }
-        let (remote, node) = try await connectAndLose(worker, settings: RemoteWorker.Settings.onTestClock(clock))
+        let (remote, node) = try await connectAndLose(worker, settings: WorkerConnection.Settings.onTestClock(clock))
         let reconnecting = Task { try await remote.reconnect() }
         await clock.advance(toOffset: .seconds(1) + .milliseconds(1))
         try await worker.accept("reconnection attempt 1").close()

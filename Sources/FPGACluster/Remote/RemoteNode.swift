@@ -1,0 +1,64 @@
+import FPGAJobs
+import FPGATransport
+
+/// A device of a worker process, as a node: each input crosses the wire in a RUN frame
+/// and its output comes back in a RESULT, over the worker process's
+/// ``WorkerConnection`` (which the process's other devices share).
+///
+/// The job must be a ``RemoteJob``: its wire codec encodes the settings and inputs here
+/// and the worker process rebuilds the job from them and runs it on its own
+/// ``LocalNode``.
+public actor RemoteNode: DeviceNode {
+    /// The worker process's address and the device's name: `10.0.0.7:7070/sim0`.
+    public nonisolated let name: String
+    /// The connection to the worker process.
+    public nonisolated let connection: WorkerConnection
+    /// The device's index in the worker process's WELCOME.
+    public nonisolated let deviceIndex: Int
+    /// A lost connection can be made again: the cluster waits for ``recover()``.
+    public nonisolated var canRecover: Bool { true }
+
+    /// Inputs completed, by program.
+    public private(set) var completed: [String: Int] = [:]
+
+    /// Inputs of one program kept in flight beyond its announced capacity: one crosses
+    /// the wire while the device works on the others.
+    public static let inputsOnTheWire = 1
+
+    /// A node for device `deviceIndex` of the worker process behind `connection`.
+    public init(connection: WorkerConnection, deviceIndex: Int, name: String) {
+        self.name = name
+        self.connection = connection
+        self.deviceIndex = deviceIndex
+    }
+
+    /// The capacity the worker process announced for the job's program on this device,
+    /// plus ``inputsOnTheWire``. Throws ``NodeError/notRemotable(_:)`` when the job has no
+    /// wire codec and ``NodeError/programUnavailable(_:node:)`` when the device lacks the
+    /// program.
+    public func capacity<Job: DeviceJob>(for job: Job) async throws -> Int {
+        guard try job.wire != nil else { throw NodeError.notRemotable("\(Job.self)") }
+        return try await connection.capacity(ofDevice: deviceIndex, program: job.program) + Self.inputsOnTheWire
+    }
+
+    /// Runs one input of `job` on the worker process's device.
+    public func run<Job: DeviceJob>(_ job: Job, _ input: Job.Input) async throws -> Job.Output {
+        guard let wire = try job.wire else { throw NodeError.notRemotable("\(Job.self)") }
+        let payload = try await connection.run(
+            device: deviceIndex, kind: wire.kind, parameters: wire.parameters, payload: try wire.encodeInput(input))
+        let output = try wire.decodeOutput(payload)
+        completed[job.program, default: 0] += 1
+        return output
+    }
+
+    /// The programs the worker process's WELCOME lists for this device.
+    public func programNames() async -> [String] {
+        await connection.programNames(ofDevice: deviceIndex)
+    }
+
+    /// Returns once the worker process is connected again, or throws
+    /// ``ClusterError/workerLost(_:reason:)`` when it stays unreachable.
+    public func recover() async throws {
+        try await connection.reconnect()
+    }
+}

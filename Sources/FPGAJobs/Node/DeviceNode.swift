@@ -1,0 +1,32 @@
+/// One device as the cluster schedules it: a ``LocalNode`` for a device in this process,
+/// a `RemoteNode` (in FPGACluster) for a device of a worker process.
+///
+/// The cluster asks each node how many inputs of a job it takes at once, then keeps that
+/// many in flight on it; it neither knows nor cares where the device is, except that a
+/// node that can be recovered (``canRecover``) gets its failed inputs back after
+/// ``recover()`` while the others take them meanwhile.
+public protocol DeviceNode: Actor {
+    /// The node's name, unique within a cluster: its device's name (`sim0`), prefixed by
+    /// its worker process's address for a remote one (`10.0.0.7:7070/sim0`).
+    nonisolated var name: String { get }
+
+    /// Whether a node that failed with a lost connection can come back (see ``recover()``).
+    nonisolated var canRecover: Bool { get }
+
+    /// How many inputs of `job` the node works on at once; throws when it cannot run the
+    /// job at all (no such program, say).
+    func capacity<Job: DeviceJob>(for job: Job) async throws -> Int
+
+    /// Runs one input of `job`.
+    func run<Job: DeviceJob>(_ job: Job, _ input: Job.Input) async throws -> Job.Output
+
+    /// The names of the programs the node can run.
+    func programNames() async -> [String]
+
+    /// Inputs completed, by program.
+    var completed: [String: Int] { get }
+
+    /// After the node was lost: returns once it can take inputs again, or throws when it
+    /// cannot come back.
+    func recover() async throws
+}

@@ -1,0 +1,43 @@
+import FPGADevice
+import FPGADrivers
+import FPGAJobs
+import FPGAKernels
+import Testing
+
+@Suite("program libraries: the capacity a worker process announces per program")
+struct ProgramLibraryTests {
+    @Test func builtInProgramsHaveTheirDriversCapacity() async throws {
+        #expect(ProgramLibrary.builtIn.capacity(of: "gzip") == 6)
+        let device = SimulatedDevice(name: "sim0", kernels: ProgramLibrary.builtInKernels)
+        let node = LocalNode(device: device, programs: .builtIn)
+        // The announced capacity is the one the driver, once made, reports.
+        #expect(try await node.capacity(for: GzipCompressionJob(chunkSize: 4096)) == 6)
+        #expect(ProgramLibrary.builtIn.capacity(of: "nothing") == nil)
+    }
+
+    @Test func aClassifierTakesOneBatch() throws {
+        let model = CNVModel.random(seed: 3)
+        let library = ProgramLibrary.builtIn(classifying: model)
+        #expect(library.capacity(of: model.programName) == 1)
+        #expect(library.classifierPrograms == [model.programName])
+    }
+
+    @Test func statedCapacitiesWinAndOthersCountComputeUnits() {
+        let gzip = Xclbin.gzipCompression(computeUnits: 2)
+        var other = gzip
+        other.name = "mine"
+        let library = ProgramLibrary([:]).adding(other).adding(gzip, named: "stated", capacity: 9)
+        #expect(library.capacity(of: "mine") == 2)
+        #expect(library.capacity(of: "stated") == 9)
+        #expect(GzipDriver.capacity(of: gzip) == 4)
+    }
+
+    @Test func aLocalNodeRefusesAProgramItLacks() async throws {
+        let node = LocalNode(device: SimulatedDevice(name: "sim0", kernels: []), programs: ProgramLibrary([:]))
+        await #expect(throws: NodeError.programUnavailable("gzip", node: "sim0")) {
+            _ = try await node.capacity(for: GzipCompressionJob(chunkSize: 4096))
+        }
+        await #expect(throws: NodeError.notRecoverable(node: "sim0")) { try await node.recover() }
+        #expect(!node.canRecover)
+    }
+}
