@@ -156,7 +156,8 @@ let package = Package(
 
         // A custom kernel written against the public API only: `krnl_vadd`, its xclbin and
         // its host driver (issue 10 item 6, phase 1).
-        .target(name: "VectorAdd", dependencies: ["FPGADevice", "FPGAExecution"], path: "Samples/CustomKernel/VectorAdd"),
+        .target(
+            name: "VectorAdd", dependencies: ["FPGADevice", "FPGAExecution"], path: "Samples/CustomKernel/VectorAdd"),
 
         // MARK: Tests
         .target(

@@ -145,13 +145,12 @@ struct VectorAddDriverTests {
     @Test("buffers larger than a bank fail with the device's out-of-memory error")
     func outOfMemory() async throws {
         let device = try await vaddDevice("sim-vadd-oom", computeUnits: 1)
-        // Three buffers of 2 GiB do not fit one 4 GiB bank; nothing is written to them.
-        let error = await #expect(throws: DeviceError.self) {
-            try await VectorAddDriver(device: device, maxElements: 1 << 29)
-        }
-        guard case .outOfDeviceMemory(group: 0, _, _) = error else {
-            Issue.record("expected outOfDeviceMemory in group 0, got \(String(describing: error))")
-            return
+        // 8 GiB per buffer does not fit a 4 GiB bank; the device refuses before allocating.
+        let maxElements = VectorAddDriver.elementLimit
+        await #expect(
+            throws: DeviceError.outOfDeviceMemory(group: 0, requested: maxElements * 4, available: 4 << 30)
+        ) {
+            try await VectorAddDriver(device: device, maxElements: maxElements)
         }
     }
 

@@ -125,7 +125,8 @@ public actor VectorAddDriver {
             values.withUnsafeBytes { host.copyMemory(from: $0) }
         #else
             for (index, value) in values.enumerated() {
-                host.storeBytes(of: value.littleEndian, toByteOffset: index * VectorAddKernel.elementSize, as: UInt32.self)
+                host.storeBytes(
+                    of: value.littleEndian, toByteOffset: index * VectorAddKernel.elementSize, as: UInt32.self)
             }
         #endif
     }
