@@ -115,6 +115,22 @@ struct VectorAddDriverTests {
         }
     }
 
+    @Test("a cancelled task gets CancellationError and the driver keeps all its compute units")
+    func cancelled() async throws {
+        let device = try await vaddDevice("sim-vadd-cancel")
+        let driver = try await VectorAddDriver(device: device, maxElements: 4)
+        let outcome = await Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await driver.add([1], [2])
+        }.result
+        #expect(throws: CancellationError.self) { try outcome.get() }
+        // Every compute unit is still free: capacity calls at once all complete.
+        try await withThrowingTaskGroup(of: [UInt32].self) { group in
+            for _ in 0..<driver.capacity { group.addTask { try await driver.add([1], [2]) } }
+            for try await sum in group { #expect(sum == [3]) }
+        }
+    }
+
     @Test("operands of different lengths throw lengthMismatch")
     func mismatch() async throws {
         let device = try await vaddDevice("sim-vadd-mismatch")
