@@ -164,6 +164,11 @@ let package = Package(
             path: "Samples/CNVBench"
         ),
 
+        // A custom kernel written against the public API only: `krnl_vadd`, its xclbin and
+        // its host driver (issue 10 item 6, phase 1).
+        .target(
+            name: "VectorAdd", dependencies: ["FPGADevice", "FPGAExecution"], path: "Samples/CustomKernel/VectorAdd"),
+
         // MARK: Tests
         .target(
             name: "FPGATestSupport",
@@ -239,6 +244,7 @@ let package = Package(
                 "fpga-worker", "fpga-compress", "FPGACluster", "FPGADevice", "FPGADrivers", "FPGAKernels",
                 "FPGATransport", "FPGATestSupport", "CLibUV",
             ]),
+        .testTarget(name: "VectorAddTests", dependencies: ["VectorAdd", "FPGADevice"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
