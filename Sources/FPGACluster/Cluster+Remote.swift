@@ -6,14 +6,14 @@ extension Cluster {
     /// plus any local `devices`, discovered from each worker's handshake.
     ///
     /// Workers that cannot be reached are left out (see ``unreachableWorkers``); the
-    /// cluster needs at least one device in all.
+    /// cluster needs at least one device in all. The connections use
+    /// ``Configuration/connection``.
     public init(
         workers: [String], token: AuthToken?, devices: [any Device] = [], programs: ProgramLibrary = .builtIn,
-        configuration: Configuration = Configuration(),
-        settings: WorkerConnection.Settings = WorkerConnection.Settings()
+        configuration: Configuration = Configuration()
     ) async throws {
         let endpoints = try workers.map { text throws(TransportError) in try Endpoint(parsing: text) }
-        let connected = await Self.connect(endpoints, token: token, settings: settings)
+        let connected = await Self.connect(endpoints, token: token, settings: configuration.connection)
         var nodes: [any DeviceNode] = devices.map { LocalNode(device: $0, programs: programs) }
         var unreachable: [String: String] = [:]
         var firstError: (any Error)?
@@ -33,6 +33,19 @@ extension Cluster {
         }
         if nodes.isEmpty, let firstError { throw firstError }
         try self.init(nodes: nodes, configuration: configuration, unreachableWorkers: unreachable)
+    }
+
+    /// A cluster of the devices of worker processes, connected with `settings`.
+    @available(*, deprecated, message: "set configuration.connection instead of passing settings:")
+    @_documentation(visibility: internal)
+    public init(
+        workers: [String], token: AuthToken?, devices: [any Device] = [], programs: ProgramLibrary = .builtIn,
+        configuration: Configuration = Configuration(), settings: WorkerConnection.Settings
+    ) async throws {
+        var configuration = configuration
+        configuration.connection = settings
+        try await self.init(
+            workers: workers, token: token, devices: devices, programs: programs, configuration: configuration)
     }
 
     /// Connects to every worker at once; results in the order given.

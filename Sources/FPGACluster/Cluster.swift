@@ -35,9 +35,17 @@ public actor Cluster {
         /// ``ClassificationJob/defaultBatchSize``: 64 images.
         public static let defaultBatchSize = ClassificationJob.defaultBatchSize
 
-        public init(chunkSize: Int = Configuration.defaultChunkSize, batchSize: Int = Configuration.defaultBatchSize) {
+        /// How the cluster talks to worker processes: timeouts, heartbeats, reconnection,
+        /// limits and the clock they are measured on.
+        public var connection: WorkerConnection.Settings
+
+        public init(
+            chunkSize: Int = Configuration.defaultChunkSize, batchSize: Int = Configuration.defaultBatchSize,
+            connection: WorkerConnection.Settings = WorkerConnection.Settings()
+        ) {
             self.chunkSize = chunkSize
             self.batchSize = batchSize
+            self.connection = connection
         }
     }
 

@@ -566,7 +566,8 @@ func expectServed(
     do {
         gz = try await withDeadline(.seconds(30), "a normal client's job") {
             let cluster = try await Cluster(
-                workers: [worker.address], token: token, configuration: configuration, settings: testSettings())
+                workers: [worker.address], token: token,
+                configuration: testConfiguration(chunkSize: configuration.chunkSize))
             return try await cluster.compress(sample)
         }
     } catch {

@@ -32,7 +32,7 @@ struct RemoteClassifyTests {
         let cluster = try await Cluster(
             workers: [one.address, two.address], token: nil,
             devices: .simulated(count: 2, model: Self.model), programs: .builtIn(classifying: Self.model),
-            configuration: .init(batchSize: 3), settings: testSettings())
+            configuration: testConfiguration(batchSize: 3))
         try #require(cluster.nodes.map { $0 is RemoteNode } == [false, false, true, true])
         for node in cluster.nodes {
             #expect(await node.programNames().filter { $0.hasPrefix("cnv-") } == [Self.model.programName])
@@ -51,15 +51,14 @@ struct RemoteClassifyTests {
 
         // The remote workers alone, without naming the model: the one they have.
         let remote = try await Cluster(
-            workers: [one.address, two.address], token: nil, configuration: .init(batchSize: 4),
-            settings: testSettings())
+            workers: [one.address, two.address], token: nil, configuration: testConfiguration(batchSize: 4))
         #expect(try await remote.classify(Self.pixels) == Self.expected)
     }
 
     @Test func aWorkerWithoutAModelCannotClassify() async throws {
         let worker = try await startWorker(["--device", "sim"])
         defer { worker.stop() }
-        let cluster = try await Cluster(workers: [worker.address], token: nil, settings: testSettings())
+        let cluster = try await Cluster(workers: [worker.address], token: nil, configuration: testConfiguration())
         try #require(cluster.nodes.count == 1)
         await #expect(throws: ClassificationError.noClassifier(model: Self.model.identity)) {
             _ = try await cluster.classify(Self.pixels, model: Self.model)
@@ -85,7 +84,7 @@ struct RemoteClassifyTests {
         defer { worker.stop() }
         let cluster = try await Cluster(
             workers: [worker.address], token: nil, devices: .simulated(count: 1, model: Self.model),
-            programs: .builtIn(classifying: Self.model), settings: testSettings())
+            programs: .builtIn(classifying: Self.model), configuration: testConfiguration())
         try #require(cluster.nodes.count == 2)
         await #expect(
             throws: ClassificationError.modelMismatch(

@@ -15,6 +15,16 @@ import Testing
 /// look like a lost worker; the heartbeat logic itself is tested in-process on a TestClock
 /// (RemoteWorkerClockTests, ServerSessionClockTests). A connect (and handshake) may take
 /// as long as a loaded machine needs: it only bounds a wait for a worker that does answer.
+/// The cluster's settings for tests against worker processes: ``testSettings(reconnectBudget:)``
+/// for its connections.
+func testConfiguration(
+    chunkSize: Int = Cluster.Configuration.defaultChunkSize, batchSize: Int = Cluster.Configuration.defaultBatchSize,
+    reconnectBudget: Duration = .seconds(5)
+) -> Cluster.Configuration {
+    Cluster.Configuration(
+        chunkSize: chunkSize, batchSize: batchSize, connection: testSettings(reconnectBudget: reconnectBudget))
+}
+
 func testSettings(reconnectBudget: Duration = .seconds(5)) -> WorkerConnection.Settings {
     var settings = WorkerConnection.Settings()
     settings.heartbeatInterval = .milliseconds(500)
@@ -48,8 +58,7 @@ struct RemoteClusterTests {
             two.stop()
         }
         let cluster = try await Cluster(
-            workers: [one.address, two.address], token: nil, configuration: .init(chunkSize: chunk),
-            settings: testSettings())
+            workers: [one.address, two.address], token: nil, configuration: testConfiguration(chunkSize: chunk))
         try #require(cluster.nodes.count == 3)
         #expect(cluster.nodes.allSatisfy { $0 is RemoteNode })
         let gz = try await cluster.compress(data)
@@ -68,7 +77,7 @@ struct RemoteClusterTests {
         defer { worker.stop() }
         let cluster = try await Cluster(
             workers: [worker.address], token: nil, devices: .simulated(count: 1),
-            configuration: .init(chunkSize: chunk), settings: testSettings())
+            configuration: testConfiguration(chunkSize: chunk))
         try #require(cluster.nodes.map { $0 is RemoteNode } == [false, true])
         let expected = try await embedded()
         let gz = try await cluster.compress(data)
@@ -85,7 +94,7 @@ struct RemoteClusterTests {
 
         let right = try AuthToken.load(file: folder.file("token"))
         let cluster = try await Cluster(
-            workers: [worker.address], token: right, configuration: .init(chunkSize: chunk), settings: testSettings())
+            workers: [worker.address], token: right, configuration: testConfiguration(chunkSize: chunk))
         let sample = Array(data.prefix(200_000))
         let local = try Cluster(devices: .simulated(count: 1), configuration: .init(chunkSize: chunk))
         let expected = try await local.compress(sample)
@@ -94,13 +103,13 @@ struct RemoteClusterTests {
 
         let wrong = try AuthToken.load(file: folder.file("wrong"))
         await #expect(throws: WireError.self) {
-            _ = try await Cluster(workers: [worker.address], token: wrong, settings: testSettings())
+            _ = try await Cluster(workers: [worker.address], token: wrong, configuration: testConfiguration())
         }
         await #expect(throws: WireError.tokenRequired) {
-            _ = try await Cluster(workers: [worker.address], token: nil, settings: testSettings())
+            _ = try await Cluster(workers: [worker.address], token: nil, configuration: testConfiguration())
         }
         // The worker survives failed handshakes and still serves.
-        _ = try await Cluster(workers: [worker.address], token: right, settings: testSettings())
+        _ = try await Cluster(workers: [worker.address], token: right, configuration: testConfiguration())
     }
 
     @Test func workerWithoutTokenRefusesNonLoopback() async throws {
@@ -118,12 +127,11 @@ struct RemoteClusterTests {
         dead.stop()
         _ = try await dead.exit()
         let cluster = try await Cluster(
-            workers: [worker.address, deadAddress], token: nil, configuration: .init(chunkSize: chunk),
-            settings: testSettings())
+            workers: [worker.address, deadAddress], token: nil, configuration: testConfiguration(chunkSize: chunk))
         #expect(cluster.nodes.count == 1)
         #expect(cluster.unreachableWorkers.keys.contains(deadAddress))
         await #expect(throws: (any Error).self) {
-            _ = try await Cluster(workers: [deadAddress], token: nil, settings: testSettings())
+            _ = try await Cluster(workers: [deadAddress], token: nil, configuration: testConfiguration())
         }
     }
 
@@ -140,8 +148,7 @@ struct RemoteClusterTests {
             survivor.stop()
         }
         let cluster = try await Cluster(
-            workers: [victim.address, survivor.address], token: nil, configuration: .init(chunkSize: chunk),
-            settings: testSettings())
+            workers: [victim.address, survivor.address], token: nil, configuration: testConfiguration(chunkSize: chunk))
         let fired = Mutex(false)
         let gz = try await cluster.compress(data) { progress in
             let fire = fired.withLock { done in
@@ -214,8 +221,8 @@ struct RemoteClusterTests {
         let worker = try await startWorker(["--timing", "40"])
         defer { worker.stop() }
         let cluster = try await Cluster(
-            workers: [worker.address], token: nil, configuration: .init(chunkSize: chunk),
-            settings: testSettings(reconnectBudget: .milliseconds(500)))
+            workers: [worker.address], token: nil,
+            configuration: testConfiguration(chunkSize: chunk, reconnectBudget: .milliseconds(500)))
         let fired = Mutex(false)
         await #expect(throws: ClusterError.self) {
             try await cluster.compressFile(at: folder.file("input"), to: folder.file("input.gz")) { progress in

@@ -38,7 +38,7 @@ struct XRTWorkerTests {
         // The largest, and one more that waits in the worker while the device is busy.
         #expect(welcome.devices[0].capacity == 7)
 
-        let cluster = try await Cluster(workers: [worker.address], token: nil, settings: testSettings())
+        let cluster = try await Cluster(workers: [worker.address], token: nil, configuration: testConfiguration())
         #expect(cluster.nodes.map(\.name) == ["\(worker.address)/xrt:0", "\(worker.address)/sim1"])
         #expect(cluster.unreachableWorkers.isEmpty)
     }
