@@ -7,8 +7,8 @@ import FPGATransport
 /// into its payload; the worker process finds the job by ``kind`` in its ``JobRegistry``,
 /// rebuilds it with ``init(parameters:)`` (checking the settings as it must: they come
 /// from the network), decodes the input, runs it on its own ``LocalNode`` and sends the
-/// encoded output back. Use ``WireWriter`` and ``WireReader`` (little-endian fields, every
-/// read bounds-checked) for the encodings.
+/// encoded output back. Use FPGATransport's `WireWriter` and `WireReader` (little-endian
+/// fields, every read bounds-checked) for the encodings.
 ///
 /// Jobs whose inputs and outputs are bytes (`ArraySlice<UInt8>`) get codecs that send them
 /// as they are, without copying.
