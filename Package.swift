@@ -208,7 +208,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "FPGAJobsTests",
-            dependencies: ["FPGAJobs", "FPGADevice", "FPGADrivers", "FPGAKernels", "FPGATransport"]),
+            dependencies: ["FPGAJobs", "FPGADevice", "FPGADrivers", "FPGAKernels", "FPGATransport", "FPGATestSupport"]),
         .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "FPGAExecution", "CZlib"]),
         .testTarget(
             name: "FPGADriversTests",

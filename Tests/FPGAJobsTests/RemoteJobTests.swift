@@ -1,19 +1,9 @@
 import FPGADevice
 import FPGAJobs
 import FPGAKernels
+import FPGATestSupport
 import FPGATransport
 import Testing
-
-/// A job that runs only in this process: it has no wire codec.
-struct LocalOnlyJob: DeviceJob {
-    typealias Input = ArraySlice<UInt8>
-    typealias Output = ArraySlice<UInt8>
-    var program: String { "gzip" }
-    var driverKey: String { "local" }
-    func makeDriver(on device: any Device) async throws -> any JobDriver<Input, Output> {
-        try await GzipCompressionJob(chunkSize: 4096).makeDriver(on: device)
-    }
-}
 
 @Suite("jobs on the wire: codecs, parameters checked as a worker must")
 struct RemoteJobTests {
@@ -22,7 +12,7 @@ struct RemoteJobTests {
         let wire = try #require(try Self.wire(of: GzipCompressionJob(chunkSize: 65536)))
         #expect(wire.kind == "gzip")
         #expect(wire.parameters == [0, 0, 1, 0])
-        #expect(try Self.wire(of: LocalOnlyJob()) == nil)
+        #expect(try Self.wire(of: LocalOnlyGzipJob()) == nil)
         #expect(try Self.wire(of: EchoJob())?.kind == "echo")
     }
 

@@ -86,17 +86,6 @@ struct AnnouncedCapacityTests {
     }
 }
 
-/// A gzip job without a wire codec: it runs only in this process.
-struct LocalOnlyGzipJob: DeviceJob {
-    typealias Input = ArraySlice<UInt8>
-    typealias Output = ArraySlice<UInt8>
-    var program: String { "gzip" }
-    var driverKey: String { "local" }
-    func makeDriver(on device: any Device) async throws -> any JobDriver<Input, Output> {
-        try await GzipCompressionJob(chunkSize: 4096).makeDriver(on: device)
-    }
-}
-
 /// The client's side of the server's `hold` job: its input comes back once the test
 /// opens the gate.
 struct HoldJob: RemoteJob {
