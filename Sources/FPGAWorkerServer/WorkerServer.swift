@@ -73,7 +73,7 @@ public actor WorkerServer {
             return Welcome.Device(
                 index: UInt16(index), name: node.name,
                 kind: Welcome.DeviceKind(rawValue: node.device.info.kind.rawValue),
-                capacity: largest &+ 1, programs: programs)
+                capacity: largest == .max ? largest : largest + 1, programs: programs)
         }
         return Welcome(
             workerID: configuration.workerID, maxBodyLength: UInt32(configuration.limits.wire.maxBodyLength),
