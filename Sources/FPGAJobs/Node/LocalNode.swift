@@ -18,8 +18,9 @@ public actor LocalNode: DeviceNode {
     private var loadedProgram: String?
     /// The load in progress, so that concurrent first calls load the program once.
     private var loading: (program: String, task: Task<Void, any Error>)?
-    /// The drivers made, by ``driverKey(for:)``: each holds a driver of its job's types.
-    private var drivers: [String: Task<any Sendable, any Error>] = [:]
+    /// The drivers made, each under its job's type, program and driver key: so each holds a
+    /// driver of its job's input and output types.
+    private var drivers: [DriverKey: Task<any Sendable, any Error>] = [:]
     /// Inputs completed, by program.
     public private(set) var completed: [String: Int] = [:]
 
@@ -57,7 +58,7 @@ public actor LocalNode: DeviceNode {
         try await load(job.program)
         // The job's type is part of the key: a driver found under it was made by a job of
         // this type, so it has this job's input and output types.
-        let key = Self.driverKey(for: job)
+        let key = DriverKey(job: ObjectIdentifier(Job.self), program: job.program, configuration: job.driverKey)
         let task: Task<any Sendable, any Error>
         if let existing = drivers[key] {
             task = existing
@@ -69,7 +70,7 @@ public actor LocalNode: DeviceNode {
         do {
             guard let driver = try await task.value as? any JobDriver<Job.Input, Job.Output> else {
                 throw NodeError.invalidParameters(
-                    "\(Job.self)", reason: "driver key \(key) holds a driver of other input and output types")
+                    "\(Job.self)", reason: "driver key \(job.driverKey) holds a driver of other input and output types")
             }
             return driver
         } catch {
@@ -79,9 +80,11 @@ public actor LocalNode: DeviceNode {
         }
     }
 
-    /// Where a job's driver is kept: its type, program and driver key.
-    private static func driverKey<Job: DeviceJob>(for job: Job) -> String {
-        "\(String(reflecting: Job.self))/\(job.program)/\(job.driverKey)"
+    /// Where a job's driver is kept: its job's type, program and driver key.
+    private struct DriverKey: Hashable {
+        let job: ObjectIdentifier
+        let program: String
+        let configuration: String
     }
 
     /// Loads `program` unless it is loaded, once however many callers ask at the same time.
