@@ -221,7 +221,7 @@ let package = Package(
         .testTarget(
             name: "FPGAClusterTests",
             dependencies: [
-                "FPGACluster", "FPGATestSupport", "FPGATestSync", "FPGATransport", "CLibUV",
+                "FPGACluster", "FPGATestSupport", "FPGATestSync", "FPGATransport", "FPGAExecution", "CLibUV",
                 .product(name: "Clocks", package: "swift-clocks"),
             ]),
         .testTarget(
