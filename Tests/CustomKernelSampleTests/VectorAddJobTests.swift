@@ -141,6 +141,14 @@ struct VectorAddClusterTests {
         #expect(sums == inputs.map(cpuSum))
     }
 
+    /// The example of DocsSite's "Writing a Job for Your Own Kernel", step 5, as it stands.
+    @Test func theArticlesExample() async throws {
+        let cluster = try Cluster(devices: .simulatedVectorAdd(count: 2), programs: .vectorAdd(computeUnits: 2))
+        let job = VectorAddJob(maxElements: 4096)
+        let sums = try await cluster.map(job, inputs: [VectorPair(lhs: [1, 2, .max], rhs: [10, 20, 1])])
+        #expect(sums == [[11, 22, 0]])
+    }
+
     @Test func anInputLongerThanTheBuffersFailsTheJob() async throws {
         let cluster = try cluster()
         await #expect(throws: VectorAddError.tooManyElements(5, limit: 4)) {
