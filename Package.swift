@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "fpga-compress", targets: ["fpga-compress"]),
         .executable(name: "fpga-worker", targets: ["fpga-worker"]),
         .executable(name: "fpga-classify", targets: ["fpga-classify"]),
+        .executable(name: "fpga-vadd", targets: ["fpga-vadd"]),
+        .executable(name: "fpga-vadd-worker", targets: ["fpga-vadd-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -164,10 +166,30 @@ let package = Package(
             path: "Samples/CNVBench"
         ),
 
-        // A custom kernel written against the public API only: `krnl_vadd`, its xclbin and
-        // its host driver (issue 10 item 6, phase 1).
+        // A custom kernel written against the public API only (issue 10 item 6): `krnl_vadd`,
+        // its xclbin, its host driver and its cluster job with the job's wire codec; a client
+        // and a worker process that run it. None of them uses SampleSupport, which a user
+        // would not have.
         .target(
-            name: "VectorAdd", dependencies: ["FPGADevice", "FPGAExecution"], path: "Samples/CustomKernel/VectorAdd"),
+            name: "VectorAdd", dependencies: ["FPGACluster", "FPGADevice", "FPGAExecution", "FPGATransport"],
+            path: "Samples/CustomKernel/VectorAdd"),
+        .executableTarget(
+            name: "fpga-vadd",
+            dependencies: [
+                "VectorAdd", "FPGACluster", "FPGADevice", "FPGATransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Samples/CustomKernel/Client"
+        ),
+        .executableTarget(
+            name: "fpga-vadd-worker",
+            dependencies: [
+                "VectorAdd", "FPGACluster", "FPGADevice", "FPGAWorkerServer", "FPGATransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Samples/CustomKernel/Worker"
+        ),
 
         // MARK: Tests
         .target(
@@ -221,7 +243,7 @@ let package = Package(
         .testTarget(
             name: "FPGAClusterTests",
             dependencies: [
-                "FPGACluster", "FPGATestSupport", "FPGATestSync", "FPGATransport", "CLibUV",
+                "FPGACluster", "FPGATestSupport", "FPGATestSync", "FPGATransport", "FPGAExecution", "CLibUV",
                 .product(name: "Clocks", package: "swift-clocks"),
             ]),
         .testTarget(
@@ -245,6 +267,9 @@ let package = Package(
                 "FPGATransport", "FPGATestSupport", "CLibUV",
             ]),
         .testTarget(name: "VectorAddTests", dependencies: ["VectorAdd", "FPGADevice"]),
+        .testTarget(
+            name: "CustomKernelSampleTests",
+            dependencies: ["fpga-vadd", "fpga-vadd-worker", "VectorAdd", "FPGACluster", "FPGATestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

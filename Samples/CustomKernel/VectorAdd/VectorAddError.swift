@@ -11,6 +11,11 @@ public enum VectorAddError: Error, Hashable, CustomStringConvertible, Sendable {
     case invalidMaxElements(Int, limit: Int)
     /// A compute unit count the vector-add xclbin cannot describe.
     case invalidComputeUnitCount(Int, valid: ClosedRange<Int>)
+    /// A ``VectorAddJob`` input payload whose length is not that of its element count:
+    /// 4 bytes of count, then `count` elements of each vector, 4 bytes each.
+    case malformedInput(count: Int, bytes: Int)
+    /// A ``VectorAddJob`` output payload whose length is not a whole number of elements.
+    case malformedOutput(bytes: Int)
 
     /// A one-line description of the error.
     public var description: String {
@@ -23,6 +28,10 @@ public enum VectorAddError: Error, Hashable, CustomStringConvertible, Sendable {
             "invalid vector-add buffer size \(count) elements: it must be 1 to \(limit)"
         case .invalidComputeUnitCount(let count, let valid):
             "invalid krnl_vadd compute unit count \(count): it must be \(valid.lowerBound) to \(valid.upperBound)"
+        case .malformedInput(let count, let bytes):
+            "malformed vadd input: \(bytes) bytes after a count of \(count) elements, which needs \(count * 8)"
+        case .malformedOutput(let bytes):
+            "malformed vadd output: \(bytes) bytes is not a whole number of 4-byte elements"
         }
     }
 }

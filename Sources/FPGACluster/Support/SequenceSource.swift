@@ -11,6 +11,8 @@ actor SequenceSource<Element: Sendable> {
     private var iterator: (any AsyncIteratorProtocol<Element, any Error>)?
     private var busy = false
     private var turns: [CheckedContinuation<Void, Never>] = []
+    /// Requests waiting for the one in progress (for tests).
+    var waitingRequests: Int { turns.count }
     private var nextIndex = 0
 
     init<Base: AsyncSequence>(_ base: sending Base) where Base.Element == Element {
@@ -20,7 +22,12 @@ actor SequenceSource<Element: Sendable> {
     func next() async throws -> (index: Int, input: Element)? {
         // A waiting request waits only for the one in progress, which returns or throws.
         while busy { await withCheckedContinuation { turns.append($0) } }
-        guard var current = iterator else { return nil }
+        guard var current = iterator else {
+            // The sequence ended or threw: pass the turn on, so that every request still
+            // waiting learns it too (each wakes the next).
+            if !turns.isEmpty { turns.removeFirst().resume() }
+            return nil
+        }
         busy = true
         iterator = nil
         defer {
