@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         // Tests only: TestClock (time advanced by hand) and async child processes.
         .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
@@ -84,6 +85,8 @@ let package = Package(
             name: "FPGAJobs",
             dependencies: [
                 "FPGADrivers", "FPGAKernels", "FPGADevice", "FPGATransport",
+                // Per-device run metrics, for whatever backend the application bootstraps.
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 // SHA-256 of model files, their identity (already in the graph through FPGATransport).
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
@@ -230,7 +233,12 @@ let package = Package(
             ]),
         .testTarget(
             name: "FPGAJobsTests",
-            dependencies: ["FPGAJobs", "FPGADevice", "FPGADrivers", "FPGAKernels", "FPGATransport", "FPGATestSupport"]),
+            dependencies: [
+                "FPGAJobs", "FPGADevice", "FPGADrivers", "FPGAKernels", "FPGATransport", "FPGATestSupport",
+                "FPGATestSync",
+                .product(name: "Clocks", package: "swift-clocks"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
         .testTarget(name: "FPGAKernelsTests", dependencies: ["FPGAKernels", "FPGADevice", "FPGAExecution", "CZlib"]),
         .testTarget(
             name: "FPGADriversTests",

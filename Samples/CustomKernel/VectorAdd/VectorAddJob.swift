@@ -45,6 +45,14 @@ public struct VectorAddJob: RemoteJob {
         return try await VectorAddDriver(device: device, maxElements: maxElements)
     }
 
+    /// Both vectors' bytes, for the device's `input_bytes_total` metric.
+    public func byteCount(ofInput input: VectorPair) -> Int? {
+        (input.lhs.count + input.rhs.count) * VectorAddKernel.elementSize
+    }
+
+    /// The sums' bytes, for the device's `output_bytes_total` metric.
+    public func byteCount(ofOutput output: [UInt32]) -> Int? { output.count * VectorAddKernel.elementSize }
+
     // MARK: RemoteJob: how it crosses the wire
 
     /// The job's name on the wire.

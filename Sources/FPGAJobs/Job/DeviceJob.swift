@@ -29,9 +29,31 @@ public protocol DeviceJob: Sendable {
     /// How the job crosses the wire, or nil when it runs only in this process. Conform to
     /// ``RemoteJob`` instead of implementing this.
     var wire: JobWire<Input, Output>? { get throws }
+
+    /// The bytes an input holds, for the device's `input_bytes_total` metric; nil when
+    /// the job does not count bytes. Jobs whose inputs are bytes count them already.
+    func byteCount(ofInput input: Input) -> Int?
+    /// The bytes an output holds, for the device's `output_bytes_total` metric; nil when
+    /// the job does not count bytes. Jobs whose outputs are bytes count them already.
+    func byteCount(ofOutput output: Output) -> Int?
 }
 
 extension DeviceJob {
     /// A job that is not a ``RemoteJob`` does not cross the wire.
     public var wire: JobWire<Input, Output>? { nil }
+
+    /// Bytes are not counted unless the job says how.
+    public func byteCount(ofInput input: Input) -> Int? { nil }
+    /// Bytes are not counted unless the job says how.
+    public func byteCount(ofOutput output: Output) -> Int? { nil }
+}
+
+extension DeviceJob where Input == ArraySlice<UInt8> {
+    /// An input of bytes counts its bytes.
+    public func byteCount(ofInput input: Input) -> Int? { input.count }
+}
+
+extension DeviceJob where Output == ArraySlice<UInt8> {
+    /// An output of bytes counts its bytes.
+    public func byteCount(ofOutput output: Output) -> Int? { output.count }
 }

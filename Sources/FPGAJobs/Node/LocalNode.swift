@@ -1,10 +1,17 @@
+import CoreMetrics
 import FPGADevice
+import FPGATransport
 
 /// A device in this process, as a node: it loads the program a job needs once, makes the
 /// job's driver once per ``DeviceJob/driverKey``, and runs inputs through it.
 ///
 /// A worker process serves its devices as local nodes; a cluster in a user's process may
 /// hold them next to remote ones.
+///
+/// Each run is counted in the metrics of the device and its program (see the Observing a
+/// Cluster article for the list): through the `MetricsFactory` given at creation, by
+/// default the one the application bootstrapped (`MetricsSystem.factory`), measured on an
+/// injected clock.
 public actor LocalNode: DeviceNode {
     /// The device's name.
     public nonisolated let name: String
@@ -24,11 +31,25 @@ public actor LocalNode: DeviceNode {
     /// Inputs completed, by program.
     public private(set) var completed: [String: Int] = [:]
 
-    /// A node for a device in this process that may load `programs`.
-    public init(device: any Device, programs: ProgramLibrary = .builtIn) {
+    private let metricsFactory: any MetricsFactory
+    private let timeline: Timeline
+    /// The metrics of each program run so far.
+    private var metrics: [String: DeviceMetrics] = [:]
+    /// Inputs in the driver now, and since when there has been at least one.
+    private var inFlight = 0
+    private var busySince: Duration = .zero
+
+    /// A node for a device in this process that may load `programs`, counting its runs
+    /// through `metrics`, timed on `clock`.
+    public init(
+        device: any Device, programs: ProgramLibrary = .builtIn, metrics: any MetricsFactory = MetricsSystem.factory,
+        clock: any Clock<Duration> = ContinuousClock()
+    ) {
         self.name = device.info.name
         self.device = device
         self.programs = programs
+        self.metricsFactory = metrics
+        self.timeline = Timeline(clock: clock)
     }
 
     /// How many inputs of `job` the node works on at once: its driver's capacity.
@@ -43,9 +64,56 @@ public actor LocalNode: DeviceNode {
 
     /// Runs one input of `job` on this node's device.
     public func run<Job: DeviceJob>(_ job: Job, _ input: Job.Input) async throws -> Job.Output {
-        let output = try await driver(for: job).run(input)
+        let driver = try await driver(for: job)
+        let metrics = self.metrics(for: job.program)
+        metrics.runsStarted.increment()
+        if let bytes = job.byteCount(ofInput: input) { metrics.inputBytes.increment(by: bytes) }
+        let start = runBegins(metrics)
+        let output: Job.Output
+        do {
+            output = try await driver.run(input)
+        } catch {
+            runEnds(metrics, startedAt: start)
+            metrics.runsFailed.increment()
+            throw error
+        }
+        runEnds(metrics, startedAt: start)
+        metrics.runsCompleted.increment()
+        if let bytes = job.byteCount(ofOutput: output) { metrics.outputBytes.increment(by: bytes) }
         completed[job.program, default: 0] += 1
         return output
+    }
+
+    /// The metrics of `program` on this device, made on first use.
+    private func metrics(for program: String) -> DeviceMetrics {
+        if let existing = metrics[program] { return existing }
+        let made = DeviceMetrics(device: device.info, program: program, factory: metricsFactory)
+        metrics[program] = made
+        return made
+    }
+
+    /// Counts an input into the driver; returns when it went in.
+    private func runBegins(_ metrics: DeviceMetrics) -> Duration {
+        let now = timeline.now
+        if inFlight == 0 { busySince = now }
+        inFlight += 1
+        metrics.runsInFlight.set(inFlight)
+        return now
+    }
+
+    /// Counts an input out of the driver: its duration, and the busy time when it was the
+    /// last one in.
+    private func runEnds(_ metrics: DeviceMetrics, startedAt start: Duration) {
+        let now = timeline.now
+        metrics.runDuration.recordNanoseconds(Self.nanoseconds(now - start))
+        inFlight -= 1
+        metrics.runsInFlight.set(inFlight)
+        if inFlight == 0 { metrics.busySeconds.increment(by: Double(Self.nanoseconds(now - busySince)) / 1e9) }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return max(0, seconds) * 1_000_000_000 + max(0, attoseconds) / 1_000_000_000
     }
 
     /// A local device cannot be recovered: throws.
