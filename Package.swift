@@ -98,6 +98,7 @@ let package = Package(
                 "FPGAJobs", "FPGADrivers", "FPGAKernels", "FPGADevice", "FPGATransport", "FPGAExecution", "CPlatform",
                 // FPGATransport's types hold libuv handles; their layout needs its headers.
                 "CLibUV",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
 
         .target(
@@ -105,6 +106,7 @@ let package = Package(
             dependencies: [
                 "FPGAJobs", "FPGATransport", "FPGADevice", "FPGADrivers", "FPGAExecution", "CLibUV",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
 
         // MARK: Samples
@@ -253,12 +255,14 @@ let package = Package(
             dependencies: [
                 "FPGACluster", "FPGATestSupport", "FPGATestSync", "FPGATransport", "FPGAExecution", "CLibUV",
                 .product(name: "Clocks", package: "swift-clocks"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(
             name: "FPGAWorkerServerTests",
             dependencies: [
                 "FPGAWorkerServer", "FPGACluster", "FPGATransport", "FPGADevice", "FPGAKernels", "FPGATestSupport",
-                "CLibUV", .product(name: "Clocks", package: "swift-clocks"),
+                "CLibUV", .product(name: "Clocks", package: "swift-clocks"), "FPGATestSync",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "FPGAClusterStreamTests", dependencies: ["FPGACluster", "FPGATestSupport"]),

@@ -1,3 +1,4 @@
+import CoreMetrics
 import FPGADevice
 import FPGADrivers
 import FPGAExecution
@@ -68,7 +69,12 @@ actor ServerSession {
                 self.lastHeard.withLock { $0 = now }
             }
         } catch {
-            logger.warning("handshake failed", metadata: ["error": "\(error)"])
+            let reason = Self.handshakeFailureReason(error)
+            logger.warning("handshake failed", metadata: ["error": "\(error)", "reason": "\(reason)"])
+            Counter(
+                label: "fpgacluster_handshake_failures_total", dimensions: [("reason", reason)],
+                factory: configuration.metrics
+            ).increment()
             return
         }
         logger.info("client connected")
@@ -220,6 +226,20 @@ actor ServerSession {
                 Task { try? await connection.send(.heartbeat(Heartbeat(timestampMilliseconds: 0))) }
             }
             tick += interval
+        }
+    }
+
+    /// Why a client's handshake failed, as the `reason` label of
+    /// `fpgacluster_handshake_failures_total`: `authentication` (a wrong or missing token),
+    /// `version` (another protocol version), `timeout` (the handshake deadline passed),
+    /// `closed` (the client went away) or `protocol` (anything else the client sent wrong).
+    static func handshakeFailureReason(_ error: any Error) -> String {
+        switch error {
+        case WireError.authenticationFailed, WireError.tokenRequired: "authentication"
+        case WireError.unsupportedVersion: "version"
+        case TransportError.timedOut: "timeout"
+        case TransportError.closed: "closed"
+        default: "protocol"
         }
     }
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 import FPGADevice
 import FPGAExecution
 import FPGAJobs
@@ -27,6 +28,9 @@ public actor WorkerServer {
         public var shutdownGrace: Duration = .seconds(30)
         /// The clock every duration above is measured on.
         public var clock: any Clock<Duration> = ContinuousClock()
+        /// Where the server's metrics go (`fpgacluster_handshake_failures_total`, by
+        /// `reason`): the factory the application bootstrapped unless a test gives one.
+        public var metrics: any MetricsFactory = MetricsSystem.factory
 
         public init() {}
     }

@@ -1,5 +1,7 @@
 import Clocks
+import FPGATestSync
 import FPGATransport
+import MetricsTestKit
 import Testing
 
 /// A worker server's sessions with time in the test's hands: its clock moves only when
@@ -22,7 +24,8 @@ struct ServerSessionClockTests {
     }
 
     @Test func handshakeLeftUnfinishedTimesOutOnTheServersClock() async throws {
-        try await InProcessServer.with { server in
+        let metrics = TestMetrics()
+        try await InProcessServer.with(configure: { $0.metrics = metrics }) { server in
             let client = try await ScriptedClient.connect(to: server.endpoint)
             defer { client.close() }
             // The CHALLENGE proves the server's handshake, and its deadline, began.
@@ -35,6 +38,13 @@ struct ServerSessionClockTests {
                 return
             }
             #expect(error.code == .timeout)
+            // Counted once the session has seen its handshake fail (after the client saw the close).
+            let counted = await eventually {
+                let failures = try? metrics.expectCounter(
+                    "fpgacluster_handshake_failures_total", [("reason", "timeout")])
+                return failures?.totalValue == 1
+            }
+            #expect(counted, "fpgacluster_handshake_failures_total{reason=\"timeout\"} did not reach 1")
         }
     }
 

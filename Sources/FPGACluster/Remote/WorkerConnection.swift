@@ -1,3 +1,4 @@
+import CoreMetrics
 import FPGAJobs
 import FPGATransport
 import Synchronization
@@ -36,11 +37,14 @@ public actor WorkerConnection {
         public var limits: ConnectionLimits = .default
         /// The clock every duration above is measured on.
         public var clock: any Clock<Duration> = ContinuousClock()
+        /// Where the connection's metrics go (see ``ConnectionMetrics``): the factory the
+        /// application bootstrapped unless a test gives one.
+        public var metrics: any MetricsFactory = MetricsSystem.factory
 
         public init() {}
 
-        /// Settings are equal when their durations, counts and limits are; the clock is
-        /// not compared.
+        /// Settings are equal when their durations, counts and limits are; the clock and
+        /// the metrics factory are not compared.
         public static func == (lhs: Settings, rhs: Settings) -> Bool {
             lhs.connectTimeout == rhs.connectTimeout && lhs.heartbeatInterval == rhs.heartbeatInterval
                 && lhs.missedHeartbeats == rhs.missedHeartbeats && lhs.runDeadline == rhs.runDeadline
@@ -65,6 +69,7 @@ public actor WorkerConnection {
     private let settings: Settings
     private let timeline: Timeline
     private let clientName: String
+    private let metrics: ConnectionMetrics
     private var session: RemoteSession?
     private var reconnection: Task<Void, any Error>?
     /// The worker's WELCOME from the latest handshake.
@@ -78,6 +83,7 @@ public actor WorkerConnection {
         self.settings = settings
         self.timeline = Timeline(clock: settings.clock)
         self.clientName = clientName
+        self.metrics = ConnectionMetrics(worker: endpoint.description, factory: settings.metrics)
     }
 
     /// Connects and authenticates; returns the worker's WELCOME (its devices).
@@ -108,7 +114,7 @@ public actor WorkerConnection {
         self.welcome = welcome
         session = RemoteSession(
             connection: connection, worker: endpoint.description, settings: settings, timeline: timeline,
-            workerHeartbeat: .milliseconds(Int(welcome.heartbeatIntervalMilliseconds)))
+            metrics: metrics, workerHeartbeat: .milliseconds(Int(welcome.heartbeatIntervalMilliseconds)))
         return welcome
     }
 
@@ -171,6 +177,7 @@ public actor WorkerConnection {
                     attempt += 1
                     do {
                         try await self.connect()
+                        self.metrics.reconnects.increment()
                         return
                     } catch {
                         lastError = error
@@ -209,6 +216,7 @@ final class RemoteSession: Sendable {
     private let worker: String
     private let settings: WorkerConnection.Settings
     private let timeline: Timeline
+    private let metrics: ConnectionMetrics
     private struct State {
         var nextID: UInt64 = 0
         var pending: [UInt64: CheckedContinuation<ArraySlice<UInt8>, any Error>] = [:]
@@ -224,12 +232,13 @@ final class RemoteSession: Sendable {
 
     init(
         connection: TCPConnection, worker: String, settings: WorkerConnection.Settings, timeline: Timeline,
-        workerHeartbeat: Duration
+        metrics: ConnectionMetrics, workerHeartbeat: Duration
     ) {
         self.connection = connection
         self.worker = worker
         self.settings = settings
         self.timeline = timeline
+        self.metrics = metrics
         // Fixed here, before any frame or heartbeat: the silence and the heartbeat
         // schedule count from the session's start, however late their tasks first run.
         let start = timeline.now
@@ -346,6 +355,7 @@ final class RemoteSession: Sendable {
         while !Task.isCancelled {
             guard (try? await timeline.sleep(until: tick)) != nil else { return }
             if tick - state.withLock({ $0.lastHeard }) >= silence {
+                metrics.heartbeatsMissed.increment()
                 fail(.workerLost(worker, reason: "no heartbeat for \(silence)"), at: tick)
                 return
             }
@@ -362,17 +372,20 @@ final class RemoteSession: Sendable {
     }
 
     /// Closes the connection and fails every run waiting on it; `time` (the timeline's
-    /// present by default) is when the connection counts as lost.
-    func fail(_ error: ClusterError, at time: Duration? = nil) {
+    /// present by default) is when the connection counts as lost. A loss the client did
+    /// not ask for (`lost`) is counted in ``ConnectionMetrics/connectionsLost``.
+    func fail(_ error: ClusterError, at time: Duration? = nil, lost: Bool = true) {
         let lostAt = time ?? timeline.now
-        let (waiters, tasks) = state.withLock { state in
-            if state.failure == nil {
+        let (waiters, tasks, first) = state.withLock { state in
+            let first = state.failure == nil
+            if first {
                 state.failure = error
                 state.failedAt = lostAt
             }
             defer { state.pending = [:] }
-            return (Array(state.pending.values), state.tasks)
+            return (Array(state.pending.values), state.tasks, first)
         }
+        if first && lost { metrics.connectionsLost.increment() }
         connection.close("\(error)")
         for waiter in waiters { waiter.resume(throwing: error) }
         for task in tasks { task.cancel() }
@@ -382,7 +395,7 @@ final class RemoteSession: Sendable {
         if goodbye {
             connection.close(after: .goodbye(Goodbye(reason: .normalClosure, message: "client done")), reason: "done")
         }
-        fail(.workerLost(worker, reason: "disconnected"))
+        fail(.workerLost(worker, reason: "disconnected"), lost: false)
     }
 
     /// When the connection failed, once: the start of one reconnection schedule.

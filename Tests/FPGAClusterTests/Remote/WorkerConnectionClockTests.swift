@@ -1,6 +1,7 @@
 import Clocks
 import FPGACluster
 import FPGATransport
+import MetricsTestKit
 import Testing
 
 /// A ``WorkerConnection`` with time in the test's hands: heartbeats, the frozen-worker
@@ -8,7 +9,7 @@ import Testing
 /// `TestClock` the test advances, against a worker the test plays frame by frame.
 /// Assertions are on frames, errors and closed connections, never on elapsed time.
 @Suite("WorkerConnection on a test clock", .timeLimit(.minutes(1)))
-struct RemoteWorkerClockTests {
+struct WorkerConnectionClockTests {
     /// A remote worker connected to `worker`, and the worker's side of the connection.
     private func connect(
         _ worker: ScriptedWorker, settings: WorkerConnection.Settings
@@ -47,7 +48,10 @@ struct RemoteWorkerClockTests {
         let clock = TestClock()
         let worker = try await ScriptedWorker()
         defer { worker.close() }
-        let (remote, peer) = try await connect(worker, settings: WorkerConnection.Settings.onTestClock(clock))
+        let metrics = TestMetrics()
+        var settings = WorkerConnection.Settings.onTestClock(clock)
+        settings.metrics = metrics
+        let (remote, peer) = try await connect(worker, settings: settings)
         let node = RemoteNode(connection: remote, deviceIndex: 0, name: "scripted/sim0")
         let (run, _) = try await startRun([1, 2, 3], on: node, at: peer)
 
@@ -61,6 +65,10 @@ struct RemoteWorkerClockTests {
         let reason = try await lossReason(of: run, "the run on a frozen worker")
         #expect(reason == "no heartbeat for 3.0 seconds")
         try await peer.waitForClose("a frozen worker")
+        let labels = [("worker", worker.endpoint.description)]
+        #expect(try metrics.expectCounter("fpgacluster_worker_heartbeats_missed_total", labels).totalValue == 1)
+        #expect(try metrics.expectCounter("fpgacluster_worker_connections_lost_total", labels).totalValue == 1)
+        #expect(try metrics.expectCounter("fpgacluster_worker_reconnects_total", labels).totalValue == 0)
     }
 
     @Test func workerThatKeepsTalkingStaysConnected() async throws {
@@ -176,7 +184,10 @@ struct RemoteWorkerClockTests {
         let clock = TestClock()
         let worker = try await ScriptedWorker()
         defer { worker.close() }
-        let (remote, node) = try await connectAndLose(worker, settings: WorkerConnection.Settings.onTestClock(clock))
+        let metrics = TestMetrics()
+        var settings = WorkerConnection.Settings.onTestClock(clock)
+        settings.metrics = metrics
+        let (remote, node) = try await connectAndLose(worker, settings: settings)
         let reconnecting = Task { try await remote.reconnect() }
         await clock.advance(toOffset: .seconds(1) + .milliseconds(1))
         try await worker.accept("reconnection attempt 1").close()
@@ -188,5 +199,11 @@ struct RemoteWorkerClockTests {
         let (run, frame) = try await startRun([7], on: node, at: peer)
         try await peer.send(try .result(id: frame.header.requestID, .success, payload: [7]))
         #expect(try await outcome(of: run, "a run after reconnecting") == [7])
+        // One loss (the dropped connection; the failed attempt never had a session), one
+        // reconnection, and no heartbeat ever missed.
+        let labels = [("worker", worker.endpoint.description)]
+        #expect(try metrics.expectCounter("fpgacluster_worker_connections_lost_total", labels).totalValue == 1)
+        #expect(try metrics.expectCounter("fpgacluster_worker_reconnects_total", labels).totalValue == 1)
+        #expect(try metrics.expectCounter("fpgacluster_worker_heartbeats_missed_total", labels).totalValue == 0)
     }
 }
