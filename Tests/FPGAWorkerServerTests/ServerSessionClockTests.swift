@@ -1,6 +1,7 @@
 import Clocks
 import FPGATestSync
 import FPGATransport
+import FPGAWorkerServer
 import MetricsTestKit
 import Testing
 
@@ -25,7 +26,8 @@ struct ServerSessionClockTests {
 
     @Test func handshakeLeftUnfinishedTimesOutOnTheServersClock() async throws {
         let metrics = TestMetrics()
-        try await InProcessServer.with(configure: { $0.metrics = metrics }) { server in
+        let countingHandshakes: (inout WorkerServer.Configuration) -> Void = { $0.metrics = metrics }
+        try await InProcessServer.with(configure: countingHandshakes) { server in
             let client = try await ScriptedClient.connect(to: server.endpoint)
             defer { client.close() }
             // The CHALLENGE proves the server's handshake, and its deadline, began.
