@@ -45,8 +45,8 @@ extension Cluster {
         let (program, eligible) = try await classifyingNodes(for: model)
         guard !images.isEmpty else { return ([], [:]) }
         let job = try ClassificationJob(program: program, batchSize: configuration.batchSize)
-        let (classes, counts) = try await Self.scatterConcatenating(
-            .chunks(of: images, size: job.batchSize * ImageBatch.imageBytes),
+        let (classes, counts) = try await scatterConcatenating(
+            .chunks(of: images, size: job.batchSize * ImageBatch.imageBytes), of: ClassificationJob.kind,
             over: try await lanes(for: job, on: eligible),
             reserving: images.count / ImageBatch.imageBytes, progress: progress
         ) { classes, weight in

@@ -5,8 +5,9 @@ extension Cluster {
     /// node helping.
     public func compress(_ data: [UInt8], progress: ProgressHandler? = nil) async throws -> [UInt8] {
         let job = GzipCompressionJob(chunkSize: configuration.chunkSize)
-        return try await Self.scatterConcatenating(
-            .chunks(of: data, size: configuration.chunkSize), over: try await lanes(for: job),
+        return try await scatterConcatenating(
+            .chunks(of: data, size: configuration.chunkSize), of: GzipCompressionJob.kind,
+            over: try await lanes(for: job),
             reserving: data.count / 2 + 64, progress: progress
         ).bytes
     }
@@ -24,8 +25,9 @@ extension Cluster {
     ) async throws -> JobReport {
         let job = GzipCompressionJob(chunkSize: configuration.chunkSize)
         return try await transformFile(at: input, to: output, overwrite: overwrite) { reader, writer in
-            let (counts, bytesIn) = try await Self.scatter(
-                .chunks(of: reader, size: job.chunkSize), over: try await lanes(for: job), progress: progress
+            let (counts, bytesIn) = try await scatter(
+                .chunks(of: reader, size: job.chunkSize), of: GzipCompressionJob.kind, over: try await lanes(for: job),
+                progress: progress
             ) { member, _ in try await writer.write(member) }
             return (counts.values.reduce(0, +), counts, bytesIn)
         }

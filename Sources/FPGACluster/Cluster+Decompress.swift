@@ -14,8 +14,9 @@ extension Cluster {
                         header: member.header, number: member.number, offset: member.offset)[...]
                 }
             }
-            return try await Self.scatterConcatenating(
-                .elements(index.members, weight: { $0.size }, total: data.count), over: lanes,
+            return try await scatterConcatenating(
+                .elements(index.members, weight: { $0.size }, total: data.count), of: Self.decompressionJob,
+                over: lanes,
                 reserving: index.uncompressedSize, progress: progress
             ).bytes
         }
@@ -62,7 +63,8 @@ extension Cluster {
                         raw, header: item.member.header, number: item.member.number, offset: item.member.offset)[...]
                 }
             }
-            let (_, bytesIn) = try await Self.scatter(inputs, over: lanes, progress: progress) { inflated, _ in
+            let (_, bytesIn) = try await scatter(inputs, of: Self.decompressionJob, over: lanes, progress: progress) {
+                inflated, _ in
                 try await writer.write(inflated)
             }
             // Host work runs on no node: the report counts no chunks per node.
@@ -110,4 +112,9 @@ private final class SendableInflater: @unchecked Sendable {
     }
 
     func finish() throws { try inflater.finish() }
+}
+
+extension Cluster {
+    /// Decompression's name in the cluster's metrics (it runs on host threads, not devices).
+    static let decompressionJob = "gunzip"
 }

@@ -43,7 +43,9 @@ extension Cluster {
         let run = StreamedRun {
             Task {
                 do {
-                    _ = try await Self.scatter(source, over: try await self.lanes(for: job)) { output, _ in
+                    _ = try await self.scatter(
+                        source, of: Self.metricsName(of: job), over: try await self.lanes(for: job)
+                    ) { output, _ in
                         try await outputs.send(output)
                     }
                     outputs.finish(.success(()))
@@ -84,7 +86,8 @@ extension Cluster {
     /// - Returns: The outputs, one per input, in input order.
     public func map<Job: DeviceJob>(_ job: Job, inputs: [Job.Input]) async throws -> [Job.Output] {
         let results = OrderedCollector<Job.Output>()
-        _ = try await Self.scatter(.elements(inputs), over: try await lanes(for: job)) { output, _ in
+        _ = try await scatter(.elements(inputs), of: Self.metricsName(of: job), over: try await lanes(for: job)) {
+            output, _ in
             results.append(output)
         }
         return results.take()

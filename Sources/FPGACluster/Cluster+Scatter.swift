@@ -6,22 +6,35 @@
 /// where their inputs come from (``ScatterInputs``) and where their outputs go: bytes in
 /// memory, a file, an array or a stream.
 extension Cluster {
-    /// Scatters `inputs` over `lanes` and hands each output to `sink` in input order, then
-    /// reports progress by its input's weight. Returns the inputs each lane name ran and the
-    /// weight delivered.
-    nonisolated static func scatter<Input: Sendable, Output: Sendable>(
-        _ inputs: ScatterInputs<Input>, over lanes: [OrderedPipeline<Input, Output>.Lane],
+    /// Scatters `inputs` of the job named `job` (`gzip`, `gunzip`, `cnv`, a job's kind) over
+    /// `lanes` and hands each output to `sink` in input order, then reports progress by its
+    /// input's weight. Returns the inputs each lane name ran and the weight delivered.
+    /// Counts the job, its failure and its requeued inputs in the cluster's metrics.
+    nonisolated func scatter<Input: Sendable, Output: Sendable>(
+        _ inputs: ScatterInputs<Input>, of job: String, over lanes: [OrderedPipeline<Input, Output>.Lane],
         progress: ProgressHandler? = nil,
         into sink: @escaping @Sendable (Output, _ weight: Int) async throws -> Void
     ) async throws -> (counts: [String: Int], weightDone: Int) {
+        let metrics = ClusterMetrics(factory: configuration.metrics)
+        metrics.jobStarted(job)
         let tracker = ProgressTracker(total: inputs.total, handler: progress)
-        let counts = try await OrderedPipeline(lanes: lanes).run(
-            source: inputs.next, weight: inputs.weight,
-            sink: { output, weight in
-                try await sink(output, weight)
-                tracker.advance(by: weight)
-            })
-        return (counts, tracker.bytesDone)
+        do {
+            let counts = try await OrderedPipeline(lanes: lanes, onRequeue: metrics.inputRequeued).run(
+                source: inputs.next, weight: inputs.weight,
+                sink: { output, weight in
+                    try await sink(output, weight)
+                    tracker.advance(by: weight)
+                })
+            return (counts, tracker.bytesDone)
+        } catch {
+            metrics.jobFailed(job)
+            throw error
+        }
+    }
+
+    /// A job's name in the cluster's metrics: its wire kind when it has one, else its type's.
+    nonisolated static func metricsName<Job: DeviceJob>(of job: Job) -> String {
+        (job as? any RemoteJob).map { type(of: $0).kind } ?? String(describing: Job.self)
     }
 
     /// The lanes for `job` on `nodes` (every node of the cluster by default).
@@ -33,13 +46,13 @@ extension Cluster {
 
     /// Scatters `inputs` and concatenates the outputs in memory, after `check` accepted each
     /// (given the output and its input's weight).
-    nonisolated static func scatterConcatenating<Input: Sendable>(
-        _ inputs: ScatterInputs<Input>, over lanes: [OrderedPipeline<Input, ArraySlice<UInt8>>.Lane],
+    nonisolated func scatterConcatenating<Input: Sendable>(
+        _ inputs: ScatterInputs<Input>, of job: String, over lanes: [OrderedPipeline<Input, ArraySlice<UInt8>>.Lane],
         reserving capacity: Int, progress: ProgressHandler?,
         check: @escaping @Sendable (ArraySlice<UInt8>, _ weight: Int) throws -> Void = { _, _ in }
     ) async throws -> (bytes: [UInt8], counts: [String: Int]) {
         let output = ByteCollector(reserving: capacity)
-        let (counts, _) = try await scatter(inputs, over: lanes, progress: progress) { piece, weight in
+        let (counts, _) = try await scatter(inputs, of: job, over: lanes, progress: progress) { piece, weight in
             try check(piece, weight)
             output.append(piece)
         }

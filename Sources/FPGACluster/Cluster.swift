@@ -1,3 +1,4 @@
+import CoreMetrics
 import FPGADevice
 import FPGAExecution
 
@@ -39,6 +40,11 @@ public actor Cluster {
         /// limits and the clock they are measured on.
         public var connection: WorkerConnection.Settings
 
+        /// Where the cluster's own metrics go (jobs started and failed, inputs requeued; see
+        /// the Observing a Cluster article): the factory the application bootstrapped
+        /// unless a test gives one. Its nodes and connections have their own.
+        public var metrics: any MetricsFactory = MetricsSystem.factory
+
         public init(
             chunkSize: Int = Configuration.defaultChunkSize, batchSize: Int = Configuration.defaultBatchSize,
             connection: WorkerConnection.Settings = WorkerConnection.Settings()
@@ -46,6 +52,18 @@ public actor Cluster {
             self.chunkSize = chunkSize
             self.batchSize = batchSize
             self.connection = connection
+        }
+
+        /// Configurations are equal when their sizes and connection settings are; the
+        /// metrics factory is not compared.
+        public static func == (lhs: Configuration, rhs: Configuration) -> Bool {
+            lhs.chunkSize == rhs.chunkSize && lhs.batchSize == rhs.batchSize && lhs.connection == rhs.connection
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(chunkSize)
+            hasher.combine(batchSize)
+            hasher.combine(connection)
         }
     }
 

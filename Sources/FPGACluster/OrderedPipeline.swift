@@ -26,11 +26,15 @@ struct OrderedPipeline<Input: Sendable, Output: Sendable> {
     /// The most inputs between being taken and being delivered: by default every lane's
     /// input plus half as many again, so that lanes rarely wait for a slow early input.
     let window: Int
+    /// Told the lane's name each time an input goes back to the queue after its lane's
+    /// node was lost.
+    let onRequeue: @Sendable (_ lane: String) -> Void
 
-    init(lanes: [Lane], window: Int? = nil) {
+    init(lanes: [Lane], window: Int? = nil, onRequeue: @escaping @Sendable (_ lane: String) -> Void = { _ in }) {
         precondition(!lanes.isEmpty, "a pipeline needs at least one lane")
         self.lanes = lanes
         self.window = max(1, window ?? lanes.count + (lanes.count + 1) / 2)
+        self.onRequeue = onRequeue
     }
 
     /// Runs the pipeline. `source` must hand out consecutive indices from 0 and return
@@ -54,6 +58,7 @@ struct OrderedPipeline<Input: Sendable, Output: Sendable> {
                             output = try await lane.run(input)
                         } catch  where lane.recover != nil && ClusterError.isWorkerLoss(error) {
                             await dispatcher.requeue(index: index, input: input)
+                            onRequeue(lane.name)
                             do {
                                 try await dispatcher.untilDone(orAfter: lane.recover!)
                             } catch {

@@ -141,7 +141,10 @@ struct OrderedPipelineTests {
                 throw ClusterError.workerLost("lost", reason: "gave up")
             })
         let gates = Gates(count: 8)
-        let pipeline = Pipeline(lanes: [lost, Self.lane("good", record: record, gates: gates)])
+        let requeued = Mutex<[String]>([])
+        let pipeline = Pipeline(
+            lanes: [lost, Self.lane("good", record: record, gates: gates)],
+            onRequeue: { lane in requeued.withLock { $0.append(lane) } })
         let job = Self.start(pipeline, count: 8, record: record)
         try await recovered.wait(untilReaches: 1, "the lost lane to start recovering")
         gates.openAll()
@@ -149,6 +152,8 @@ struct OrderedPipelineTests {
         #expect(record.delivered == (0..<8).map { $0 * 10 })
         #expect(counts["good"] == 8)
         #expect((counts["lost"] ?? 0) == 0)
+        // The one input the lost lane took went back to the queue, and was reported.
+        #expect(requeued.withLock { $0 } == ["lost"])
         // Every input the lost lane took was run again by the good lane.
         for (lane, index) in record.started where lane == "lost" {
             #expect(record.lanes(thatStarted: index).contains("good"), "input \(index) never reran")
