@@ -181,7 +181,7 @@ let package = Package(
         .executableTarget(
             name: "fpga-vadd",
             dependencies: [
-                "VectorAdd", "FPGACluster", "FPGADevice", "FPGATransport",
+                "VectorAdd", "FPGACluster", "FPGADevice", "FPGAKernels", "FPGATransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Samples/CustomKernel/Client"
@@ -278,10 +278,12 @@ let package = Package(
                 "fpga-worker", "fpga-compress", "FPGACluster", "FPGADevice", "FPGADrivers", "FPGAKernels",
                 "FPGATransport", "FPGATestSupport", "CLibUV",
             ]),
-        .testTarget(name: "VectorAddTests", dependencies: ["VectorAdd", "FPGADevice"]),
+        .testTarget(name: "VectorAddTests", dependencies: ["VectorAdd", "FPGADevice", "FPGAKernels"]),
         .testTarget(
             name: "CustomKernelSampleTests",
-            dependencies: ["fpga-vadd", "fpga-vadd-worker", "VectorAdd", "FPGACluster", "FPGATestSupport"]),
+            dependencies: [
+                "fpga-vadd", "fpga-vadd-worker", "VectorAdd", "FPGACluster", "FPGAKernels", "FPGATestSupport",
+            ]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -1,26 +1,14 @@
 import FPGACluster
 import FPGADevice
+import FPGAKernels
 import FPGATransport
 import Testing
 import VectorAdd
 
-/// SplitMix64: a seeded generator, so every run draws the same vectors.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
-
 /// Pairs of the given lengths, of random elements (so about half the sums wrap), the
 /// first with every element at `UInt32.max` plus one so that each of its sums wraps.
 func pairs(_ lengths: [Int], seed: UInt64 = 7) -> [VectorPair] {
-    var generator = SeededGenerator(state: seed)
+    var generator = SplitMix64(seed: seed)
     return lengths.enumerated().map { position, length in
         if position == 0 {
             return VectorPair(lhs: [UInt32](repeating: .max, count: length), rhs: [UInt32](repeating: 1, count: length))

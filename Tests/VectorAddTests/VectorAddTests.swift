@@ -1,19 +1,7 @@
 import FPGADevice
+import FPGAKernels
 import Testing
 import VectorAdd
-
-/// SplitMix64: a seeded generator, so every run draws the same vectors.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
 
 /// A simulated device running `krnl_vadd`, with the vector-add xclbin loaded.
 func vaddDevice(_ name: String, computeUnits: Int = 2) async throws -> SimulatedDevice {
@@ -22,7 +10,7 @@ func vaddDevice(_ name: String, computeUnits: Int = 2) async throws -> Simulated
     return device
 }
 
-func randomVector(_ count: Int, using generator: inout SeededGenerator) -> [UInt32] {
+func randomVector(_ count: Int, using generator: inout SplitMix64) -> [UInt32] {
     (0..<count).map { _ in UInt32.random(in: .min ... .max, using: &generator) }
 }
 
@@ -47,7 +35,7 @@ struct VectorAddDriverTests {
     func random(count: Int) async throws {
         let device = try await vaddDevice("sim-vadd-random")
         let driver = try await VectorAddDriver(device: device, maxElements: 4097)
-        var generator = SeededGenerator(state: UInt64(count))
+        var generator = SplitMix64(seed: UInt64(count))
         for _ in 0..<3 {
             let a = randomVector(count, using: &generator)
             let b = randomVector(count, using: &generator)
@@ -77,7 +65,7 @@ struct VectorAddDriverTests {
         let maxElements = 1 << 16
         let device = try await vaddDevice("sim-vadd-full", computeUnits: 1)
         let driver = try await VectorAddDriver(device: device, maxElements: maxElements)
-        var generator = SeededGenerator(state: 0x5eed)
+        var generator = SplitMix64(seed: 0x5eed)
         let a = randomVector(maxElements, using: &generator)
         let b = randomVector(maxElements, using: &generator)
         #expect(try await driver.add(a, b) == expectedSum(a, b))
@@ -97,7 +85,7 @@ struct VectorAddDriverTests {
         let device = try await vaddDevice("sim-vadd-concurrent")
         let driver = try await VectorAddDriver(device: device, maxElements: 2048)
         let calls = driver.capacity * 4 + 1
-        var generator = SeededGenerator(state: 42)
+        var generator = SplitMix64(seed: 42)
         let inputs = (0..<calls).map { index in
             let count = 1 + (index * 257) % 2048
             return (randomVector(count, using: &generator), randomVector(count, using: &generator))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FPGACluster
 import FPGADevice
+import FPGAKernels
 import FPGATransport
 import Foundation
 import VectorAdd
@@ -154,7 +155,7 @@ struct VectorChunks: AsyncSequence, Sendable {
     /// Chunk `index`'s two addends.
     func pair(_ index: Int) -> VectorPair {
         let length = Swift.min(chunk, count - index * chunk)
-        var generator = SplitMix64(state: seed ^ (UInt64(index) &* 0xd1b5_4a32_d192_ed03))
+        var generator = SplitMix64(seed: seed ^ (UInt64(index) &* 0xd1b5_4a32_d192_ed03))
         let lhs = (0..<length).map { _ in UInt32(truncatingIfNeeded: generator.next()) }
         let rhs = (0..<length).map { _ in UInt32(truncatingIfNeeded: generator.next()) }
         return VectorPair(lhs: lhs, rhs: rhs)
@@ -172,17 +173,4 @@ struct VectorChunks: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(chunks: self) }
-}
-
-/// SplitMix64: a small seeded generator, the same on every host.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
 }
