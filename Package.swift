@@ -304,6 +304,7 @@ let package = Package(
             dependencies: [
                 "fpga-worker", "fpga-compress", "FPGACluster", "FPGADevice", "FPGADrivers", "FPGAKernels",
                 "FPGATransport", "FPGATestSupport", "CLibUV",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(name: "VectorAddTests", dependencies: ["VectorAdd", "FPGADevice"]),
         .testTarget(

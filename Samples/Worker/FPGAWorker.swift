@@ -197,19 +197,21 @@ struct FPGAWorker: AsyncParsableCommand {
         settings.handshakeTimeout = .milliseconds(handshakeTimeoutMilliseconds)
         let server = WorkerServer(
             nodes: nodes, token: token, configuration: settings, logger: Logger(label: "fpga-worker"))
-        let bound = try await server.listen(on: endpoint)
+        // The metrics server first: an address it cannot have stops the worker before it serves.
         var metricsServer: MetricsServer?
         if let metricsEndpoint {
             var logger = Logger(label: "fpga-worker.metrics")
             logger.logLevel = verbose ? .debug : .notice
-            do {
-                metricsServer = try await MetricsServer.start(
-                    host: metricsEndpoint.host, port: Int(metricsEndpoint.port), registry: registry,
-                    checks: nodes.map(MetricsServer.check), logger: logger)
-            } catch {
-                await server.shutdown()
-                throw error
-            }
+            metricsServer = try await MetricsServer.start(
+                host: metricsEndpoint.host, port: Int(metricsEndpoint.port), registry: registry,
+                checks: nodes.map(MetricsServer.check), logger: logger)
+        }
+        let bound: Endpoint
+        do {
+            bound = try await server.listen(on: endpoint)
+        } catch {
+            await metricsServer?.stop()
+            throw error
         }
         // Once listening, a shutdown closes the listener and serve() returns at once, even
         // if it has not started yet.

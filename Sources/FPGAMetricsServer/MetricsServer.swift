@@ -45,11 +45,18 @@ public final class MetricsServer: Sendable {
 
     /// Starts a server on `host:port` (port 0 picks a free one) that serves `registry` and
     /// the health `checks`; returns once it listens. Throws ``MetricsServerError`` when it
-    /// cannot listen.
+    /// cannot listen. Without a `logger`, the server logs notices and worse only.
     public static func start(
         host: String, port: Int, registry: PrometheusCollectorRegistry, checks: [HealthCheck],
-        logger: Logger = Logger(label: "fpga-metrics")
+        logger: Logger? = nil
     ) async throws(MetricsServerError) -> MetricsServer {
+        let logger =
+            logger
+            ?? {
+                var logger = Logger(label: "fpga-metrics")
+                logger.logLevel = .notice
+                return logger
+            }()
         let (events, continuation) = AsyncStream.makeStream(of: Result<(String, Int), any Error>.self)
         let responder = MetricsResponder(registry: registry, checks: checks)
         let app = Application(
