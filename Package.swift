@@ -285,6 +285,8 @@ let package = Package(
                 "CLibUV", .product(name: "Clocks", package: "swift-clocks"), "FPGATestSync",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
+                // A metrics server beside the data port (MetricsBesideDataPortTests).
+                "FPGAMetricsServer", .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         .testTarget(
             name: "FPGAMetricsServerTests",
