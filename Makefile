@@ -30,8 +30,9 @@ SWIFTPM_FLAGS := $(if $(SCRATCH_PATH),--scratch-path $(SCRATCH_PATH))
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BUILD_DIR := $(or $(SCRATCH_PATH),.build)
 
-# Debian packages the build and the tests need, and those only the benchmark needs.
-DEPS_PACKAGES := zlib1g-dev libisal-dev libuv1-dev libxrt-dev pkg-config gzip python3 iproute2
+# Debian packages the build and the tests need (curl: the tests of the metrics endpoints), and those only the
+# benchmark needs.
+DEPS_PACKAGES := zlib1g-dev libisal-dev libuv1-dev libxrt-dev pkg-config gzip python3 iproute2 curl
 BENCH_PACKAGES := pigz isal time
 STRESS_PACKAGES := stress-ng
 BENCH_TRANSPORT_PACKAGES := iperf3 time

@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .library(name: "FPGACluster", targets: ["FPGACluster"]),
         .library(name: "FPGAWorkerServer", targets: ["FPGAWorkerServer"]),
+        .library(name: "FPGAMetricsServer", targets: ["FPGAMetricsServer"]),
         .executable(name: "fpga-compress", targets: ["fpga-compress"]),
         .executable(name: "fpga-worker", targets: ["fpga-worker"]),
         .executable(name: "fpga-classify", targets: ["fpga-classify"]),
@@ -25,6 +26,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        // fpga-worker --metrics-listen: /metrics and /health over HTTP.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Already in the graph through Hummingbird: the bind error's errno, and stopping the server.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         // Tests only: TestClock (time advanced by hand) and async child processes.
         .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
@@ -109,6 +116,18 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
 
+        // A worker process's metrics (Prometheus text) and device health over HTTP.
+        .target(
+            name: "FPGAMetricsServer",
+            dependencies: [
+                "FPGAJobs",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+
         // MARK: Samples
         .target(
             name: "SampleSupport",
@@ -143,11 +162,13 @@ let package = Package(
             name: "fpga-worker",
             dependencies: [
                 "SampleSupport",
-                "FPGAWorkerServer", "FPGACluster", "FPGADeviceXRT", "FPGAKernels", "FPGATransport", "FPGAExecution",
-                "CPlatform",
+                "FPGAWorkerServer", "FPGAMetricsServer", "FPGACluster", "FPGADeviceXRT", "FPGAKernels", "FPGATransport",
+                "FPGAExecution", "CPlatform",
                 "CLibUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Samples/Worker"
         ),
@@ -264,6 +285,14 @@ let package = Package(
                 "CLibUV", .product(name: "Clocks", package: "swift-clocks"), "FPGATestSync",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
+                // A metrics server beside the data port (MetricsBesideDataPortTests).
+                "FPGAMetricsServer", .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
+        .testTarget(
+            name: "FPGAMetricsServerTests",
+            dependencies: [
+                "FPGAMetricsServer", "FPGAJobs", "FPGADevice", "FPGATestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         .testTarget(name: "FPGAClusterStreamTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
         .testTarget(name: "CompressCommandTests", dependencies: ["fpga-compress", "FPGATestSupport"]),
@@ -277,6 +306,7 @@ let package = Package(
             dependencies: [
                 "fpga-worker", "fpga-compress", "FPGACluster", "FPGADevice", "FPGADrivers", "FPGAKernels",
                 "FPGATransport", "FPGATestSupport", "CLibUV",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(name: "VectorAddTests", dependencies: ["VectorAdd", "FPGADevice", "FPGAKernels"]),
         .testTarget(

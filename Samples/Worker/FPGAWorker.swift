@@ -6,9 +6,12 @@ import FPGADeviceXRT
 import FPGADrivers
 import FPGAExecution
 import FPGAKernels
+import FPGAMetricsServer
 import FPGATransport
 import FPGAWorkerServer
 import Logging
+import Metrics
+import Prometheus
 import SampleSupport
 
 #if canImport(Glibc)
@@ -26,7 +29,9 @@ struct FPGAWorker: AsyncParsableCommand {
             a card through XRT, which loads the programs given with --xclbin NAME=PATH (gzip \
             for compression, cnv for classification). --model FILE (a CNV-W1A1 model file) makes \
             the sim devices classify with that model and names the cnv xclbin after it, so clients \
-            can check they classify with the model they expect. Clients authenticate with the shared token from \
+            can check they classify with the model they expect. --metrics-listen HOST:PORT serves \
+            GET /metrics (Prometheus text format) and GET /health (200, or 503 with the reason \
+            when a device's last run failed) over HTTP. Clients authenticate with the shared token from \
             --token-file or the FPGACLUSTER_TOKEN environment variable (HMAC-SHA256 \
             challenge-response; the token never crosses the wire). Listening on a \
             non-loopback address without a token is refused unless --insecure is given. \
@@ -35,6 +40,13 @@ struct FPGAWorker: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Address to listen on (port 0 picks a free port).", valueName: "HOST:PORT"))
     var listen: String?
+
+    @Option(
+        name: .customLong("metrics-listen"),
+        help: ArgumentHelp(
+            "Serve GET /metrics (Prometheus) and GET /health over HTTP on this address (port 0 picks a free port).",
+            valueName: "HOST:PORT"))
+    var metricsListen: String?
 
     @Option(
         name: .customLong("device"),
@@ -109,6 +121,10 @@ struct FPGAWorker: AsyncParsableCommand {
         }
         guard let listen else { throw ValidationError("--listen HOST:PORT is required") }
         let endpoint = try Endpoint(parsing: listen)
+        let metricsEndpoint = try metricsListen.map { try Endpoint(parsing: $0) }
+        // Before any node is made: each takes the factory bootstrapped when it is made.
+        let registry = PrometheusCollectorRegistry()
+        if metricsEndpoint != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
         guard (10...60_000).contains(heartbeatMilliseconds) else {
             throw ValidationError("--heartbeat-ms must be between 10 and 60000")
         }
@@ -181,7 +197,22 @@ struct FPGAWorker: AsyncParsableCommand {
         settings.handshakeTimeout = .milliseconds(handshakeTimeoutMilliseconds)
         let server = WorkerServer(
             nodes: nodes, token: token, configuration: settings, logger: Logger(label: "fpga-worker"))
-        let bound = try await server.listen(on: endpoint)
+        // The metrics server first: an address it cannot have stops the worker before it serves.
+        var metricsServer: MetricsServer?
+        if let metricsEndpoint {
+            var logger = Logger(label: "fpga-worker.metrics")
+            logger.logLevel = verbose ? .debug : .notice
+            metricsServer = try await MetricsServer.start(
+                host: metricsEndpoint.host, port: Int(metricsEndpoint.port), registry: registry,
+                checks: nodes.map(MetricsServer.check), logger: logger)
+        }
+        let bound: Endpoint
+        do {
+            bound = try await server.listen(on: endpoint)
+        } catch {
+            await metricsServer?.stop()
+            throw error
+        }
         // Once listening, a shutdown closes the listener and serve() returns at once, even
         // if it has not started yet.
         let shutDown: @Sendable () -> Void = { Task { await server.shutdown() } }
@@ -190,8 +221,11 @@ struct FPGAWorker: AsyncParsableCommand {
         if exitWithStandardInput { watchStandardInput(then: shutDown) }
         // The first line on standard output is the address, for scripts that asked for port 0.
         // It comes after the handlers: a supervisor that read it may signal or close our input.
-        writeStandardOutput("listening on \(bound)\n")
+        // With --metrics-listen, the second line is the metrics server's address.
+        writeStandardOutput(
+            "listening on \(bound)\n" + (metricsServer.map { "metrics on http://\($0.address)\n" } ?? ""))
         await server.serve()
+        await metricsServer?.stop()
     }
 }
 

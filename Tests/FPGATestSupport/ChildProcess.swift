@@ -207,6 +207,15 @@ public final class ChildProcess: Sendable {
         return line
     }
 
+    /// The second line of standard output, without its newline; nil when the output ended
+    /// before one. A child that writes none within `bound` is killed.
+    public func secondOutputLine(within bound: Duration = watchdog) async throws -> String? {
+        guard let line = await shared.secondLine.value(within: bound) else {
+            throw await killed(after: bound, because: "wrote no second line on standard output")
+        }
+        return line
+    }
+
     /// Waits for the child to exit. A child still running after `bound` is killed, and
     /// this throws a failure naming it, with its standard error.
     public func exit(within bound: Duration = watchdog) async throws -> ChildExit {
@@ -235,24 +244,42 @@ public final class ChildProcess: Sendable {
         let buffers = Mutex(Buffers())
         let started = Promise<Result<Int32, ToolFailure>>()
         let firstLine = Promise<String?>()
+        let secondLine = Promise<String?>()
         let inputClosed = Promise<Void>()
         let status = Promise<Result<ChildExit, ToolFailure>>()
         /// True until the child may have been reaped: signalling its id hits it (or its zombie).
         let alive = Mutex(true)
 
         func appendOutput(_ bytes: [UInt8]) {
-            let line = buffers.withLock { buffers -> String? in
+            let lines = buffers.withLock { buffers -> [String] in
                 let start = buffers.output.count
                 buffers.output += bytes
-                guard !buffers.output[..<start].contains(0x0a), let end = bytes.firstIndex(of: 0x0a) else { return nil }
-                return String(decoding: buffers.output[..<(start + end)], as: UTF8.self)
+                // The first two lines, once the chunk just read completed one of them (each
+                // promise keeps the first value it is given).
+                var ends: [Int] = []
+                for index in buffers.output.indices where buffers.output[index] == 0x0a {
+                    ends.append(index)
+                    if ends.count == 2 { break }
+                }
+                guard let last = ends.last, last >= start else { return [] }
+                var lines: [String] = []
+                var lineStart = 0
+                for end in ends {
+                    lines.append(String(decoding: buffers.output[lineStart..<end], as: UTF8.self))
+                    lineStart = end + 1
+                }
+                return lines
             }
-            if let line { firstLine.fulfill(line) }
+            if let first = lines.first { firstLine.fulfill(first) }
+            if lines.count == 2 { secondLine.fulfill(lines[1]) }
         }
 
         func appendError(_ bytes: [UInt8]) { buffers.withLock { $0.error += bytes } }
 
-        func endOutput() { firstLine.fulfill(nil) }
+        func endOutput() {
+            firstLine.fulfill(nil)
+            secondLine.fulfill(nil)
+        }
     }
 }
 

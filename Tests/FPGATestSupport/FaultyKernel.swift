@@ -29,3 +29,24 @@ extension SimulatedDevice {
         SimulatedDevice(name: name, kernels: [FaultyGzipKernel(failingRun: failingRun)])
     }
 }
+
+/// `xilGzipCompBlock` that fails every run while it is switched to failing, and runs as the
+/// real kernel otherwise: a card that breaks, then is fixed.
+public final class SwitchableGzipKernel: SoftwareKernel {
+    private let inner = GzipCompBlockKernel()
+    private let failing = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// Makes the runs from now on fail (`true`) or succeed (`false`).
+    public func setFailing(_ value: Bool) { failing.store(value, ordering: .sequentiallyConsistent) }
+
+    public var name: String { inner.name }
+    public var arguments: [ArgumentDescriptor] { inner.arguments }
+    public func workUnits(of invocation: KernelInvocation) -> Int { inner.workUnits(of: invocation) }
+
+    public func execute(_ invocation: KernelInvocation) throws {
+        if failing.load(ordering: .sequentiallyConsistent) { throw KernelFault("injected failure") }
+        try inner.execute(invocation)
+    }
+}

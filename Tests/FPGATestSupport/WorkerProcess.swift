@@ -44,6 +44,18 @@ public final class WorkerProcess: Sendable {
         return WorkerProcess(address: String(line.dropFirst("listening on ".count)), child: child)
     }
 
+    /// The `http://HOST:PORT` of `metrics on http://HOST:PORT`, the second line of a worker
+    /// started with `--metrics-listen`.
+    public func metricsURL(within bound: Duration = ChildProcess.watchdog) async throws -> String {
+        guard let line = try await child.secondOutputLine(within: bound) else {
+            throw ToolFailure("fpga-worker exited before its metrics line: \(child.errorText)")
+        }
+        guard line.hasPrefix("metrics on ") else {
+            throw ToolFailure("\(child.name): unexpected second line: \(line)")
+        }
+        return String(line.dropFirst("metrics on ".count))
+    }
+
     public var pid: Int32 { child.pid }
 
     /// Whether the worker still runs.

@@ -1,6 +1,7 @@
 import CoreMetrics
 import FPGADevice
 import FPGATransport
+import Synchronization
 
 /// A device in this process, as a node: it loads the program a job needs once, makes the
 /// job's driver once per ``DeviceJob/driverKey``, and runs inputs through it.
@@ -30,6 +31,12 @@ public actor LocalNode: DeviceNode {
     private var drivers: [DriverKey: Task<any Sendable, any Error>] = [:]
     /// Inputs completed, by program.
     public private(set) var completed: [String: Int] = [:]
+
+    /// Whether the device is usable: healthy until a run fails with a ``DeviceError`` (the
+    /// device or its kernel failed, not a job's bad input), then unhealthy with the reason
+    /// until a later run succeeds. Readable from any thread, for a health endpoint.
+    public nonisolated var health: DeviceHealth { healthState.withLock { $0 } }
+    private nonisolated let healthState = Mutex(DeviceHealth.healthy)
 
     private let metricsFactory: any MetricsFactory
     private let timeline: Timeline
@@ -75,9 +82,15 @@ public actor LocalNode: DeviceNode {
         } catch {
             runEnds(metrics, startedAt: start)
             metrics.runsFailed.increment()
+            if let failure = error as? DeviceError {
+                // One line, whatever the device's message holds.
+                let reason = "\(name): run failed: \(failure)".split(whereSeparator: \.isNewline).joined(separator: " ")
+                healthState.withLock { $0 = .unhealthy(reason: reason) }
+            }
             throw error
         }
         runEnds(metrics, startedAt: start)
+        healthState.withLock { $0 = .healthy }
         metrics.runsCompleted.increment()
         if let bytes = job.byteCount(ofOutput: output) { metrics.outputBytes.increment(by: bytes) }
         completed[job.program, default: 0] += 1

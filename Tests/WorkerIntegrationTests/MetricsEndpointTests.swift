@@ -1,0 +1,75 @@
+import FPGACluster
+import FPGATestSupport
+import MetricsTestKit
+import Testing
+
+/// `fpga-worker --metrics-listen`: a real worker process serves /metrics and /health over
+/// HTTP beside its data port, asked through curl.
+@Suite("fpga-worker's metrics endpoint", .serialized)
+struct MetricsEndpointTests {
+    /// The sum of the samples of `metric` in Prometheus text.
+    static func sum(_ metric: String, in text: String) -> Double {
+        text.split(separator: "\n").filter { $0.hasPrefix(metric + "{") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
+    @Test func metricsCountTheBytesOfARemoteJob() async throws {
+        let worker = try await startWorker(["--device", "sim", "--device", "sim", "--metrics-listen", "127.0.0.1:0"])
+        defer { worker.stop() }
+        let url = try await worker.metricsURL()
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+        #expect(try await HTTPProbe.request("GET", url + "/health").body == "ok\n")
+
+        let data = TestData.logLines(count: 1 << 20)
+        // The cluster's own metrics say whether an input ran twice (requeued after a lost
+        // connection, as a late heartbeat on a loaded machine may cause).
+        let clusterMetrics = TestMetrics()
+        var configuration = testConfiguration(chunkSize: 64 << 10)
+        configuration.metrics = clusterMetrics
+        let cluster = try await Cluster(workers: [worker.address], token: nil, configuration: configuration)
+        let gz = try await cluster.compress(data)
+        #expect(try await ExternalTools.gzipDecompress(gz) == data)
+
+        let metrics = try await HTTPProbe.request("GET", url + "/metrics")
+        #expect(metrics.status == 200)
+        let inputBytes = Self.sum("fpgacluster_device_input_bytes_total", in: metrics.body)
+        let requeued = clusterMetrics.counters.filter { $0.label == "fpgacluster_inputs_requeued_total" }
+            .reduce(0) { $0 + $1.totalValue }
+        if requeued == 0 {
+            #expect(inputBytes == Double(data.count))
+        } else {
+            #expect(inputBytes >= Double(data.count))
+        }
+        #expect(metrics.body.contains("device=\"sim0\""))
+        #expect(metrics.body.contains("device=\"sim1\""))
+        let health = try await HTTPProbe.request("GET", url + "/health")
+        #expect(health.status == 200)
+        #expect(health.body == "ok\n")
+
+        // Shutting the worker down closes both ports.
+        worker.closeStandardInput()
+        #expect(try await worker.exit() == .exited(0))
+    }
+
+    @Test func aMetricsPortInUseIsRefusedInOneLine() async throws {
+        let first = try await startWorker(["--metrics-listen", "127.0.0.1:0"])
+        defer { first.stop() }
+        let taken = try await first.metricsURL().dropFirst("http://".count)
+        let result = try await ExternalTools.run([
+            workerExecutable, "--listen", "127.0.0.1:0", "--metrics-listen", String(taken),
+        ])
+        #expect(result.status == 1)
+        // The metrics server starts before the data port: nothing was served, nothing else logged.
+        #expect(result.error == "fpga-worker: cannot serve metrics on \(taken): address already in use\n")
+        #expect(try await HTTPProbe.request("GET", "http://\(taken)/health").status == 200)
+    }
+
+    @Test func withoutTheFlagTheWorkerWritesOneLine() async throws {
+        let worker = try await startWorker()
+        worker.closeStandardInput()
+        #expect(try await worker.exit() == .exited(0))
+        let lines = String(decoding: worker.child.output, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.hasPrefix("listening on 127.0.0.1:") == true)
+    }
+}
