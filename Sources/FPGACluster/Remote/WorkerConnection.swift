@@ -37,8 +37,9 @@ public actor WorkerConnection {
         public var limits: ConnectionLimits = .default
         /// The clock every duration above is measured on.
         public var clock: any Clock<Duration> = ContinuousClock()
-        /// Where the connection's metrics go (see ``ConnectionMetrics``): the factory the
-        /// application bootstrapped unless a test gives one.
+        /// Where the connection's metrics go (connections lost, heartbeats missed,
+        /// reconnections; see the Observing a Cluster article): the factory the application
+        /// bootstrapped unless a test gives one.
         public var metrics: any MetricsFactory = MetricsSystem.factory
 
         public init() {}

@@ -32,7 +32,7 @@ public actor LocalNode: DeviceNode {
     /// Inputs completed, by program.
     public private(set) var completed: [String: Int] = [:]
 
-    /// Whether the device is usable: healthy until a run fails with a ``DeviceError`` (the
+    /// Whether the device is usable: healthy until a run fails with a `DeviceError` (the
     /// device or its kernel failed, not a job's bad input), then unhealthy with the reason
     /// until a later run succeeds. Readable from any thread, for a health endpoint.
     public nonisolated var health: DeviceHealth { healthState.withLock { $0 } }
