@@ -133,18 +133,6 @@ public actor VectorAddDriver {
 
     /// Reads `count` little-endian `UInt32`s from the start of `host`.
     private static func load(_ count: Int, from host: UnsafeMutableRawBufferPointer) -> [UInt32] {
-        [UInt32](unsafeUninitializedCapacity: count) { elements, initialized in
-            #if _endian(little)
-                UnsafeMutableRawBufferPointer(elements).copyMemory(
-                    from: UnsafeRawBufferPointer(rebasing: host[0..<(count * VectorAddKernel.elementSize)]))
-            #else
-                for index in 0..<count {
-                    elements[index] = UInt32(
-                        littleEndian: host.loadUnaligned(
-                            fromByteOffset: index * VectorAddKernel.elementSize, as: UInt32.self))
-                }
-            #endif
-            initialized = count
-        }
+        [UInt32](littleEndian: UnsafeRawBufferPointer(host), count: count)
     }
 }

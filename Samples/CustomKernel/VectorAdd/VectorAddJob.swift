@@ -133,21 +133,7 @@ public struct VectorAddJob: RemoteJob {
     /// The little-endian `UInt32`s of `bytes`, whose count is a multiple of 4: one copy on a
     /// little-endian host.
     private static func elements(_ bytes: ArraySlice<UInt8>) -> [UInt32] {
-        let count = bytes.count / VectorAddKernel.elementSize
-        return [UInt32](unsafeUninitializedCapacity: count) { elements, initialized in
-            bytes.withUnsafeBytes { source in
-                #if _endian(little)
-                    UnsafeMutableRawBufferPointer(elements).copyMemory(from: source)
-                #else
-                    for index in 0..<count {
-                        elements[index] = UInt32(
-                            littleEndian: source.loadUnaligned(
-                                fromByteOffset: index * VectorAddKernel.elementSize, as: UInt32.self))
-                    }
-                #endif
-            }
-            initialized = count
-        }
+        bytes.withUnsafeBytes { [UInt32](littleEndian: $0, count: bytes.count / VectorAddKernel.elementSize) }
     }
 }
 
