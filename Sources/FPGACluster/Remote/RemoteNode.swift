@@ -51,6 +51,16 @@ public actor RemoteNode: DeviceNode {
         return output
     }
 
+    /// What the worker process's WELCOME says of the device. The counters, the program
+    /// loaded and the activity need the worker to report them; until it does,
+    /// ``DeviceStatus/problem`` says so.
+    public func status() async -> DeviceStatus {
+        let device = await connection.welcome?.devices.first { Int($0.index) == deviceIndex }
+        return DeviceStatus(
+            host: connection.endpoint.description, device: device?.name ?? name,
+            kind: device?.kind.rawValue ?? "unknown", problem: "the worker does not report its status")
+    }
+
     /// The programs the worker process's WELCOME lists for this device.
     public func programNames() async -> [String] {
         await connection.programNames(ofDevice: deviceIndex)

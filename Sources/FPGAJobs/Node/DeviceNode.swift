@@ -23,6 +23,10 @@ public protocol DeviceNode: Actor {
     /// The names of the programs the node can run.
     func programNames() async -> [String]
 
+    /// What the device is doing now (see ``DeviceStatus``). Never throws: a node whose
+    /// status cannot be had says why in ``DeviceStatus/problem``.
+    func status() async -> DeviceStatus
+
     /// Inputs completed, by program.
     var completed: [String: Int] { get }
 

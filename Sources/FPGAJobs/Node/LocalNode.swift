@@ -23,7 +23,7 @@ public actor LocalNode: DeviceNode {
     /// A local device is not lost with a connection: nothing to recover.
     public nonisolated var canRecover: Bool { false }
 
-    private var loadedProgram: String?
+    private(set) var loadedProgram: String?
     /// The load in progress, so that concurrent first calls load the program once.
     private var loading: (program: String, task: Task<Void, any Error>)?
     /// The drivers made, each under its job's type, program and driver key: so each holds a
@@ -39,12 +39,24 @@ public actor LocalNode: DeviceNode {
     private nonisolated let healthState = Mutex(DeviceHealth.healthy)
 
     private let metricsFactory: any MetricsFactory
-    private let timeline: Timeline
+    let timeline: Timeline
     /// The metrics of each program run so far.
     private var metrics: [String: DeviceMetrics] = [:]
     /// Inputs in the driver now, and since when there has been at least one.
-    private var inFlight = 0
-    private var busySince: Duration = .zero
+    private(set) var inFlight = 0
+    private(set) var busySince: Duration = .zero
+    /// The totals and the last minutes that ``status(host:)`` reports.
+    private(set) var totals = Totals()
+    private(set) var history = ActivityHistory()
+
+    /// What the node has done since it was made, across programs.
+    struct Totals {
+        var completed: UInt64 = 0
+        var failed: UInt64 = 0
+        var inputBytes: UInt64 = 0
+        var outputBytes: UInt64 = 0
+        var busy: Duration = .zero
+    }
 
     /// A node for a device in this process that may load `programs`, counting its runs
     /// through `metrics`, timed on `clock`.
@@ -74,7 +86,8 @@ public actor LocalNode: DeviceNode {
         let driver = try await driver(for: job)
         let metrics = self.metrics(for: job.program)
         metrics.runsStarted.increment()
-        if let bytes = job.byteCount(ofInput: input) { metrics.inputBytes.increment(by: bytes) }
+        let inputBytes = job.byteCount(ofInput: input)
+        if let inputBytes { metrics.inputBytes.increment(by: inputBytes) }
         let start = runBegins(metrics)
         let output: Job.Output
         do {
@@ -82,6 +95,7 @@ public actor LocalNode: DeviceNode {
         } catch {
             runEnds(metrics, startedAt: start)
             metrics.runsFailed.increment()
+            totals.failed += 1
             if let failure = error as? DeviceError {
                 // One line, whatever the device's message holds.
                 let reason = "\(name): run failed: \(failure)".split(whereSeparator: \.isNewline).joined(separator: " ")
@@ -89,11 +103,18 @@ public actor LocalNode: DeviceNode {
             }
             throw error
         }
-        runEnds(metrics, startedAt: start)
+        let end = runEnds(metrics, startedAt: start)
         healthState.withLock { $0 = .healthy }
         metrics.runsCompleted.increment()
-        if let bytes = job.byteCount(ofOutput: output) { metrics.outputBytes.increment(by: bytes) }
+        let outputBytes = job.byteCount(ofOutput: output)
+        if let outputBytes { metrics.outputBytes.increment(by: outputBytes) }
         completed[job.program, default: 0] += 1
+        let bytesIn = UInt64(max(0, inputBytes ?? 0))
+        let bytesOut = UInt64(max(0, outputBytes ?? 0))
+        totals.completed += 1
+        totals.inputBytes &+= bytesIn
+        totals.outputBytes &+= bytesOut
+        history.recordCompletion(inputBytes: bytesIn, outputBytes: bytesOut, at: end)
         return output
     }
 
@@ -115,13 +136,19 @@ public actor LocalNode: DeviceNode {
     }
 
     /// Counts an input out of the driver: its duration, and the busy time when it was the
-    /// last one in.
-    private func runEnds(_ metrics: DeviceMetrics, startedAt start: Duration) {
+    /// last one in. Returns when it came out.
+    @discardableResult
+    private func runEnds(_ metrics: DeviceMetrics, startedAt start: Duration) -> Duration {
         let now = timeline.now
         metrics.runDuration.recordNanoseconds(Self.nanoseconds(now - start))
         inFlight -= 1
         metrics.runsInFlight.set(inFlight)
-        if inFlight == 0 { metrics.busySeconds.increment(by: Double(Self.nanoseconds(now - busySince)) / 1e9) }
+        if inFlight == 0 {
+            metrics.busySeconds.increment(by: Double(Self.nanoseconds(now - busySince)) / 1e9)
+            totals.busy += now - busySince
+            history.recordBusy(from: busySince, to: now)
+        }
+        return now
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {
