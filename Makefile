@@ -4,6 +4,7 @@
 #   make test         run the tests (all but the 1 GiB stream test), under a watchdog
 #   make test-stress  the same while stress-ng --cpu 2 loads both cores
 #   make test-stream  run the 1 GiB stream test
+#   make test-observability  Prometheus, Chromium and tmux against workers during real jobs
 #   make fuzz         a million seeded frames through the connections' frame decoder
 #   make bench        compare fpga-compress with gzip, pigz and igzip on a 1 GiB input
 #   make bench-transport  measure remote workers on loopback against iperf3 and a local run
@@ -36,6 +37,8 @@ DEPS_PACKAGES := zlib1g-dev libisal-dev libuv1-dev libxrt-dev pkg-config gzip py
 BENCH_PACKAGES := pigz isal time
 STRESS_PACKAGES := stress-ng
 BENCH_TRANSPORT_PACKAGES := iperf3 time
+# The real programs the observability tests start: a Prometheus server, a headless browser, a terminal.
+OBSERVABILITY_PACKAGES := prometheus chromium tmux
 
 # sudo only when not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -47,7 +50,7 @@ DEMO_SIZE := 268435456
 
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests Samples
 
-.PHONY: all deps deps-stress test-stress deps-bench deps-bench-transport build demo test test-stream bench bench-transport bench-cnv docs \
+.PHONY: all deps deps-stress test-stress deps-observability test-observability deps-bench deps-bench-transport build demo test test-stream bench bench-transport bench-cnv docs \
 	format lint clean-demo brevitas-parity bench-brevitas bench-classify fuzz
 
 all: build
@@ -74,6 +77,9 @@ deps:
 
 deps-stress: deps
 	$(call install_missing,$(STRESS_PACKAGES))
+
+deps-observability: deps
+	$(call install_missing,$(OBSERVABILITY_PACKAGES))
 
 deps-bench: deps
 	$(call install_missing,$(BENCH_PACKAGES))
@@ -109,7 +115,7 @@ TEST_WATCHDOG ?= 900
 test: deps
 	$(SWIFT) build --build-tests $(SWIFTPM_FLAGS)
 	@status=0; timeout --kill-after=30 $(TEST_WATCHDOG) \
-	    $(SWIFT) test --skip-build --skip FPGAClusterStreamTests $(SWIFTPM_FLAGS) || status=$$?; \
+	    $(SWIFT) test --skip-build --skip FPGAClusterStreamTests --skip ObservabilityTests $(SWIFTPM_FLAGS) || status=$$?; \
 	if [ $$status -eq 124 ] || [ $$status -eq 137 ]; then \
 	    echo "make test: the test run passed its $(TEST_WATCHDOG) s watchdog and was killed (a test hung)" >&2; \
 	fi; \
@@ -122,6 +128,17 @@ test-stress: deps-stress
 	trap 'kill $$stress 2>/dev/null; wait $$stress 2>/dev/null' EXIT; \
 	echo "stress-ng --cpu $(or $(STRESS_CPUS),2) running as $$stress"; \
 	$(MAKE) --no-print-directory test
+
+# ObservabilityTests: Debian's prometheus scraping workers, chromium rendering the dashboard, tmux
+# showing `fpga-worker status --watch`, each during a real job; artifacts under .build/observability.
+test-observability: deps-observability
+	$(SWIFT) build --build-tests $(SWIFTPM_FLAGS)
+	@status=0; timeout --kill-after=30 $(TEST_WATCHDOG) \
+	    $(SWIFT) test --skip-build --filter ObservabilityTests $(SWIFTPM_FLAGS) || status=$$?; \
+	if [ $$status -eq 124 ] || [ $$status -eq 137 ]; then \
+	    echo "make test-observability: the test run passed its $(TEST_WATCHDOG) s watchdog and was killed" >&2; \
+	fi; \
+	exit $$status
 
 test-stream: deps
 	$(SWIFT) test --filter FPGAClusterStreamTests $(SWIFTPM_FLAGS)

@@ -308,6 +308,9 @@ let package = Package(
                 "FPGATransport", "FPGATestSupport", "CLibUV",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: ["fpga-worker", "fpga-compress", "FPGACluster", "FPGATestSupport"]),
         .testTarget(name: "VectorAddTests", dependencies: ["VectorAdd", "FPGADevice", "FPGAKernels"]),
         .testTarget(
             name: "CustomKernelSampleTests",
