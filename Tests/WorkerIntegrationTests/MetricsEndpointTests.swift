@@ -64,6 +64,60 @@ struct MetricsEndpointTests {
         #expect(try await HTTPProbe.request("GET", "http://\(taken)/health").status == 200)
     }
 
+    /// Clients that hold the metrics port without playing along: some pipeline hundreds of
+    /// requests and never read an answer, some send half a request and stop, some send bytes
+    /// that are not HTTP. While they hold on, the worker runs a job on its data port and
+    /// answers well-behaved metrics and health requests.
+    @Test func hostileMetricsClientsDoNotStopTheWorker() async throws {
+        let worker = try await startWorker(["--device", "sim", "--metrics-listen", "127.0.0.1:0"])
+        defer { worker.stop() }
+        let url = try await worker.metricsURL()
+        let address = url.dropFirst("http://".count).split(separator: ":")
+        let script = """
+            import socket, sys
+            host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+            held = []
+            for _ in range(count):
+                s = socket.socket()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.settimeout(60)
+                s.connect((host, port))
+                s.sendall(b"GET /metrics HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n" * 300)
+                held.append(s)
+            for _ in range(count):
+                s = socket.create_connection((host, port), timeout=60)
+                s.sendall(b"GET /metr")
+                held.append(s)
+            for _ in range(count):
+                s = socket.create_connection((host, port), timeout=60)
+                s.sendall(b"\\x00\\xff NOT HTTP \\r\\n\\r\\n")
+                held.append(s)
+            print("holding", len(held), flush=True)
+            sys.stdin.read()
+            """
+        let clients = try await ChildProcess.start(
+            "/usr/bin/env", arguments: ["python3", "-c", script, String(address[0]), String(address[1]), "8"],
+            input: .held)
+        defer { clients.kill() }
+        #expect(try await clients.firstOutputLine() == "holding 24", "\(clients.errorText)")
+
+        let data = TestData.logLines(count: 1 << 20, seed: 9)
+        let cluster = try await Cluster(
+            workers: [worker.address], token: nil, configuration: testConfiguration(chunkSize: 64 << 10))
+        #expect(try await ExternalTools.gzipDecompress(try await cluster.compress(data)) == data)
+        let health = try await HTTPProbe.request("GET", url + "/health")
+        #expect(health.status == 200 && health.body == "ok\n")
+        let metrics = try await HTTPProbe.request("GET", url + "/metrics")
+        #expect(metrics.status == 200)
+        #expect(Self.sum("fpgacluster_device_input_bytes_total", in: metrics.body) >= Double(data.count))
+
+        clients.closeStandardInput()
+        #expect(try await clients.exit() == .exited(0))
+        #expect(try await HTTPProbe.request("GET", url + "/health").status == 200)
+        worker.closeStandardInput()
+        #expect(try await worker.exit() == .exited(0))
+    }
+
     @Test func withoutTheFlagTheWorkerWritesOneLine() async throws {
         let worker = try await startWorker()
         worker.closeStandardInput()
