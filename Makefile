@@ -31,9 +31,11 @@ SWIFTPM_FLAGS := $(if $(SCRATCH_PATH),--scratch-path $(SCRATCH_PATH))
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BUILD_DIR := $(or $(SCRATCH_PATH),.build)
 
-# Debian packages the build and the tests need (curl: the tests of the metrics endpoints), and those only the
+# Debian packages the build and the tests need (curl: the tests of the metrics endpoints; slurm-client: scontrol,
+# the reference for Slurm host lists; dnsmasq-base: a real DNS server for `--workers dns:`), and those only the
 # benchmark needs.
-DEPS_PACKAGES := zlib1g-dev libisal-dev libuv1-dev libxrt-dev pkg-config gzip python3 iproute2 curl
+DEPS_PACKAGES := zlib1g-dev libisal-dev libuv1-dev libc-ares-dev libxrt-dev pkg-config gzip python3 iproute2 curl \
+	slurm-client dnsmasq-base
 BENCH_PACKAGES := pigz isal time
 STRESS_PACKAGES := stress-ng
 BENCH_TRANSPORT_PACKAGES := iperf3 time

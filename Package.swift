@@ -48,6 +48,12 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"])]
         ),
+        // c-ares: DNS lookups with a chosen server and bounded waits, for `--workers dns:NAME`.
+        .systemLibrary(
+            name: "CAres",
+            pkgConfig: "libcares",
+            providers: [.apt(["libc-ares-dev"])]
+        ),
         .systemLibrary(
             name: "CISAL",
             pkgConfig: "libisal",
@@ -104,7 +110,7 @@ let package = Package(
             dependencies: [
                 "FPGAJobs", "FPGADrivers", "FPGAKernels", "FPGADevice", "FPGATransport", "FPGAExecution", "CPlatform",
                 // FPGATransport's types hold libuv handles; their layout needs its headers.
-                "CLibUV",
+                "CLibUV", "CAres",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
 

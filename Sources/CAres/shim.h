@@ -1,0 +1,4 @@
+#include <ares.h>
+#include <arpa/inet.h>
+#include <sys/select.h>
+#include <netdb.h>
