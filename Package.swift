@@ -138,7 +138,7 @@ let package = Package(
         .target(
             name: "SampleSupport",
             dependencies: [
-                "FPGATransport", "FPGAExecution", "CPlatform", "CLibUV",
+                "FPGACluster", "FPGATransport", "FPGAExecution", "CPlatform", "CLibUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Samples/Support"),

@@ -87,7 +87,7 @@ struct FPGAClassify: AsyncParsableCommand {
         var settings = Cluster.Configuration()
         if let batchSize { settings.batchSize = batchSize }
         let cluster: Cluster
-        if let addresses = devices.workerAddresses {
+        if let addresses = try await devices.workerAddresses() {
             let token = try devices.token()
             cluster = try await Cluster(
                 workers: addresses, token: token, devices: .simulated(count: devices.localDevices ?? 0, model: model),

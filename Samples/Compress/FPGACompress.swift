@@ -79,7 +79,7 @@ struct FPGACompress: AsyncParsableCommand {
         var settings = Cluster.Configuration()
         if let chunkSize { settings.chunkSize = ByteCount.parse(chunkSize)! }
         let cluster: Cluster
-        if let addresses = devices.workerAddresses {
+        if let addresses = try await devices.workerAddresses() {
             let token = try devices.token()
             cluster = try await Cluster(
                 workers: addresses, token: token, devices: .simulated(count: devices.localDevices ?? 0),

@@ -1,9 +1,11 @@
 import ArgumentParser
+import FPGACluster
 import FPGATransport
 
 /// The options that choose a sample tool's devices: simulated FPGAs on this host
-/// (`--local`), the devices of `fpga-worker` processes (`--workers`), or both, and the
-/// workers' token (`--token-file`, else `FPGACLUSTER_TOKEN`).
+/// (`--local`), the devices of `fpga-worker` processes (`--workers`, in `WorkerList`'s
+/// syntax: addresses, `@FILE`, `dns:NAME[:PORT]`, `slurm`), or both, and the workers' token
+/// (`--token-file`, else `FPGACLUSTER_TOKEN`).
 public struct ClusterOptions: ParsableArguments {
     @Option(
         name: .customLong("local"), help: ArgumentHelp("Use N simulated FPGAs (default: one per core).", valueName: "N")
@@ -12,8 +14,22 @@ public struct ClusterOptions: ParsableArguments {
 
     @Option(
         name: .customLong("workers"),
-        help: ArgumentHelp("Use the devices of fpga-worker processes at HOST:PORT,...", valueName: "LIST"))
+        help: ArgumentHelp(
+            "Use the devices of fpga-worker processes: HOST[:PORT], @HOSTFILE, dns:NAME[:PORT] or slurm, comma-separated.",
+            valueName: "LIST"))
     public var workers: String?
+
+    @Option(
+        name: .customLong("worker-port"),
+        help: ArgumentHelp("The port of workers whose entry names none (default: 7070).", valueName: "PORT"))
+    public var workerPort: UInt16 = WorkerList.standardPort
+
+    @Option(
+        name: .customLong("dns-server"),
+        help: ArgumentHelp(
+            "Look up --workers dns:NAME on this server (such as a Consul agent's 127.0.0.1:8600) instead of the system's.",
+            valueName: "HOST:PORT"))
+    public var dnsServer: String?
 
     @Option(
         name: .customLong("token-file"),
@@ -26,13 +42,28 @@ public struct ClusterOptions: ParsableArguments {
         if let localDevices, !((workers == nil ? 1 : 0)...256).contains(localDevices) {
             throw ValidationError("--local must be between 1 and 256 (0 is allowed with --workers)")
         }
+        guard workerPort > 0 else { throw ValidationError("--worker-port must be between 1 and 65535") }
+        if let dnsServer, (try? Endpoint(parsing: dnsServer)) == nil {
+            throw ValidationError("--dns-server: '\(dnsServer)' is not HOST:PORT")
+        }
+        if let workers {
+            do {
+                _ = try WorkerList(parsing: workers, defaultPort: workerPort)
+            } catch {
+                throw ValidationError("--workers: \(error)")
+            }
+        }
     }
 
-    /// The `--workers` addresses, or `nil` without `--workers`.
-    public var workerAddresses: [String]? {
-        workers.map { list in
-            list.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
-        }
+    /// The `--workers` addresses, `HOST:PORT` each, once each: hostfiles read, DNS names looked
+    /// up, the Slurm job's nodes expanded. `nil` without `--workers`; throws a
+    /// `WorkerDiscoveryError` when an entry gives no worker.
+    public func workerAddresses() async throws -> [String]? {
+        guard let workers else { return nil }
+        var resolver = DNSResolver.system
+        if let dnsServer { resolver.server = try Endpoint(parsing: dnsServer) }
+        return try await WorkerList(parsing: workers, defaultPort: workerPort).resolve(resolver: resolver)
+            .map(\.description)
     }
 
     /// The token from `--token-file`, else from `FPGACLUSTER_TOKEN`, else `nil`.
@@ -50,12 +81,5 @@ public struct ClusterOptions: ParsableArguments {
     /// hint of ``hint(for:)`` when the worker wanted a token.
     public static func reason(_ reason: String) -> String {
         reason == WireError.tokenRequired.description ? "\(reason) (use --token-file)" : reason
-    }
-}
-
-extension String {
-    /// The string without leading and trailing spaces.
-    public func trimmingSpaces() -> String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }

@@ -24,8 +24,9 @@ public struct DNSResolver: Sendable, Hashable {
     /// The system's resolver configuration, 2 s per try, 2 tries.
     public static let system = DNSResolver()
 
-    /// The addresses of `name`, IPv4 first then IPv6, each once, in the order the server gave
-    /// them. Throws ``WorkerDiscoveryError/noAddresses(_:)`` when the name has none and
+    /// The addresses of `name`, each once, sorted: IPv4 first, then IPv6, each in numeric
+    /// order (servers rotate their records; sorted, one set of records always gives the same
+    /// workers in the same order). Throws ``WorkerDiscoveryError/noAddresses(_:)`` when the name has none and
     /// ``WorkerDiscoveryError/dnsFailed(_:reason:)`` when the lookup failed.
     public func addresses(of name: String) async throws(WorkerDiscoveryError) -> [String] {
         let lookup = Lookup(name: name, resolver: self)
@@ -108,43 +109,57 @@ private struct Lookup: Sendable {
             answer.finish(status: status, addresses: [])
             return
         }
-        var v4: [String] = []
-        var v6: [String] = []
+        // Servers rotate their records; sorted, the same records give the same workers in the
+        // same order on every lookup.
+        var found: [(bytes: [UInt8], text: String)] = []
         var node = info?.pointee.nodes
         while let current = node {
-            if let address = current.pointee.ai_addr {
-                let text = Lookup.text(of: address, family: current.pointee.ai_family)
-                if let text {
-                    if current.pointee.ai_family == AF_INET6 {
-                        if !v6.contains(text) { v6.append(text) }
-                    } else if !v4.contains(text) {
-                        v4.append(text)
-                    }
-                }
+            if let address = current.pointee.ai_addr, let entry = Lookup.address(address, current.pointee.ai_family),
+                !found.contains(where: { $0.bytes == entry.bytes })
+            {
+                found.append(entry)
             }
             node = current.pointee.ai_next
         }
-        answer.finish(status: status, addresses: v4 + v6)
+        found.sort {
+            $0.bytes.count != $1.bytes.count
+                ? $0.bytes.count < $1.bytes.count : $0.bytes.lexicographicallyPrecedes($1.bytes)
+        }
+        answer.finish(status: status, addresses: found.map(\.text))
     }
 
-    static func text(of address: UnsafeMutablePointer<sockaddr>, family: Int32) -> String? {
+    /// The address's bytes (4 for IPv4, 16 for IPv6) and its text.
+    static func address(_ address: UnsafeMutablePointer<sockaddr>, _ family: Int32) -> (bytes: [UInt8], text: String)? {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let written: UnsafePointer<CChar>? =
-            if family == AF_INET6 {
-                address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { raw in
-                    withUnsafePointer(to: raw.pointee.sin6_addr) {
+        let bytes: [UInt8]
+        let written: UnsafePointer<CChar>?
+        if family == AF_INET6 {
+            (bytes, written) = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { raw in
+                withUnsafePointer(to: raw.pointee.sin6_addr) {
+                    (
+                        $0.withMemoryRebound(to: UInt8.self, capacity: 16) {
+                            Array(UnsafeBufferPointer(start: $0, count: 16))
+                        },
                         inet_ntop(AF_INET6, $0, &buffer, socklen_t(buffer.count))
-                    }
-                }
-            } else {
-                address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { raw in
-                    withUnsafePointer(to: raw.pointee.sin_addr) {
-                        inet_ntop(AF_INET, $0, &buffer, socklen_t(buffer.count))
-                    }
+                    )
                 }
             }
+        } else if family == AF_INET {
+            (bytes, written) = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { raw in
+                withUnsafePointer(to: raw.pointee.sin_addr) {
+                    (
+                        $0.withMemoryRebound(to: UInt8.self, capacity: 4) {
+                            Array(UnsafeBufferPointer(start: $0, count: 4))
+                        },
+                        inet_ntop(AF_INET, $0, &buffer, socklen_t(buffer.count))
+                    )
+                }
+            }
+        } else {
+            return nil
+        }
         guard written != nil else { return nil }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return (bytes, String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 }
 
