@@ -32,10 +32,10 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 BUILD_DIR := $(or $(SCRATCH_PATH),.build)
 
 # Debian packages the build and the tests need (curl: the tests of the metrics endpoints; slurm-client: scontrol,
-# the reference for Slurm host lists; dnsmasq-base: a real DNS server for `--workers dns:`), and those only the
-# benchmark needs.
+# the reference for Slurm host lists; dnsmasq-base: a real DNS server for `--workers dns:`; systemd and
+# python3-yaml: systemd-analyze and a YAML parser for the deployment samples), and those only the benchmark needs.
 DEPS_PACKAGES := zlib1g-dev libisal-dev libuv1-dev libc-ares-dev libxrt-dev pkg-config gzip python3 iproute2 curl \
-	slurm-client dnsmasq-base
+	slurm-client dnsmasq-base systemd python3-yaml
 BENCH_PACKAGES := pigz isal time
 STRESS_PACKAGES := stress-ng
 BENCH_TRANSPORT_PACKAGES := iperf3 time
