@@ -5,6 +5,7 @@
 #   make test-stress  the same while stress-ng --cpu 2 loads both cores
 #   make test-stream  run the 1 GiB stream test
 #   make test-observability  Prometheus, Chromium and tmux against workers during real jobs
+#   make test-slurm   the Slurm batch script of Samples/Deploy on a real single-node Slurm (root)
 #   make fuzz         a million seeded frames through the connections' frame decoder
 #   make bench        compare fpga-compress with gzip, pigz and igzip on a 1 GiB input
 #   make bench-transport  measure remote workers on loopback against iperf3 and a local run
@@ -41,6 +42,8 @@ STRESS_PACKAGES := stress-ng
 BENCH_TRANSPORT_PACKAGES := iperf3 time
 # The real programs the observability tests start: a Prometheus server, a headless browser, a terminal.
 OBSERVABILITY_PACKAGES := prometheus chromium tmux
+# A single-node Slurm cluster for the deployment sample's batch script.
+SLURM_PACKAGES := slurmctld slurmd munge slurm-client
 
 # sudo only when not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -52,7 +55,7 @@ DEMO_SIZE := 268435456
 
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests Samples
 
-.PHONY: all deps deps-stress test-stress deps-observability test-observability deps-bench deps-bench-transport build demo test test-stream bench bench-transport bench-cnv docs \
+.PHONY: all deps deps-stress test-stress deps-observability test-observability deps-slurm test-slurm deps-bench deps-bench-transport build demo test test-stream bench bench-transport bench-cnv docs \
 	format lint clean-demo brevitas-parity bench-brevitas bench-classify fuzz
 
 all: build
@@ -82,6 +85,9 @@ deps-stress: deps
 
 deps-observability: deps
 	$(call install_missing,$(OBSERVABILITY_PACKAGES))
+
+deps-slurm: deps
+	$(call install_missing,$(SLURM_PACKAGES))
 
 deps-bench: deps
 	$(call install_missing,$(BENCH_PACKAGES))
@@ -141,6 +147,14 @@ test-observability: deps-observability
 	    echo "make test-observability: the test run passed its $(TEST_WATCHDOG) s watchdog and was killed" >&2; \
 	fi; \
 	exit $$status
+
+# Samples/Deploy/slurm/fpga-compress.sbatch on a real single-node Slurm (Scripts/slurm-cluster.sh):
+# two workers started through srun, a file compressed across them and checked. Needs root; prints
+# "skipped: ..." where slurmd cannot run.
+test-slurm: deps-slurm
+	$(SWIFT) build $(RELEASE_FLAGS) --product fpga-worker $(SWIFTPM_FLAGS)
+	$(SWIFT) build $(RELEASE_FLAGS) --product fpga-compress $(SWIFTPM_FLAGS)
+	FPGA_WORKER=$(BUILD_DIR)/release/fpga-worker FPGA_COMPRESS=$(FPGA_COMPRESS) Scripts/slurm-test.sh
 
 test-stream: deps
 	$(SWIFT) test --filter FPGAClusterStreamTests $(SWIFTPM_FLAGS)
