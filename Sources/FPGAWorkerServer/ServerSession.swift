@@ -7,11 +7,14 @@ import FPGATransport
 import Logging
 import Synchronization
 
-/// One client connection on a worker: handshake, then RUN frames in, RESULT frames out.
+/// One client connection on a worker: handshake, then RUN frames in, RESULT frames out,
+/// and STATUS_REPORTs for STATUS frames.
 ///
 /// Reading stops while every run slot of the target device is busy, so a client that
 /// sends faster than the devices work, or never reads its results, is held back by
-/// TCP rather than buffered without limit.
+/// TCP rather than buffered without limit. A STATUS behind such a RUN is answered once
+/// a slot frees and the RUN is taken; a status tool uses a connection of its own, which
+/// sends no RUNs, and so is answered at once.
 ///
 /// The client counts as silent when ``WorkerServer/Configuration/missedHeartbeats``
 /// heartbeat intervals pass, on the server's clock, without this session taking a frame
@@ -96,6 +99,8 @@ actor ServerSession {
                     try await startRun(id: frame.header.requestID, request, payload: payload)
                 case .cancel:
                     runs[frame.header.requestID]?.cancel()
+                case .status:
+                    answerStatus(id: frame.header.requestID)
                 case .heartbeat:
                     break
                 case .goodbye:
@@ -157,6 +162,24 @@ actor ServerSession {
             if let frame { try? await connection.send(frame) }
             slot.release()
             self.runEnded(id)
+        }
+    }
+
+    /// Answers STATUS `id` with every device's status, from a task of its own so the read
+    /// loop goes on while the nodes are asked and the report is sent.
+    private func answerStatus(id: UInt64) {
+        let (nodes, connection, host) = (self.nodes, self.connection, configuration.workerID)
+        let logger = self.logger
+        Task {
+            var devices: [StatusReport.Device] = []
+            for (index, node) in nodes.enumerated() {
+                devices.append(await node.status(host: host).report(index: UInt16(clamping: index)))
+            }
+            do {
+                try await connection.send(try .statusReport(id: id, StatusReport(devices: devices)))
+            } catch {
+                logger.debug("status report not sent", metadata: ["error": "\(error)"])
+            }
         }
     }
 

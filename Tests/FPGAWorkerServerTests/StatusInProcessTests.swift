@@ -1,0 +1,103 @@
+import Clocks
+import FPGACluster
+import FPGAJobs
+import FPGATestSupport
+import FPGATransport
+import Testing
+
+/// STATUS against a real ``WorkerServer`` in this process: what a worker reports after
+/// running jobs, through ``WorkerConnection``, ``RemoteNode`` and ``Cluster``.
+@Suite("STATUS against an in-process WorkerServer", .timeLimit(.minutes(1)))
+struct StatusInProcessTests {
+    /// Lines of text that gzip shrinks.
+    let input = ArraySlice(Array(repeating: Array("the same line\n".utf8), count: 4000).joined())
+
+    @Test func statusAfterAJobCountsItsRunsAndBytes() async throws {
+        try await InProcessServer.with { server in
+            let remote = WorkerConnection(endpoint: server.endpoint, token: nil, settings: .onTestClock(TestClock()))
+            _ = try await withDeadline(eventTimeout, "connect()") { try await remote.connect() }
+            let before = try await withDeadline(eventTimeout, "the first status") { try await remote.status() }
+            #expect(before.map(\.device) == ["sim0"])
+            #expect(before.first?.completed == 0)
+            #expect(before.first?.program == nil)
+
+            let node = RemoteNode(connection: remote, deviceIndex: 0, name: "\(server.endpoint)/sim0")
+            var outputBytes = 0
+            for _ in 0..<3 {
+                let member = try await withDeadline(eventTimeout, "a gzip run") {
+                    try await node.run(GzipCompressionJob(chunkSize: 1 << 20), input)
+                }
+                outputBytes += member.count
+            }
+            let statuses = try await withDeadline(eventTimeout, "the status after the job") {
+                try await remote.status()
+            }
+            let status = try #require(statuses.first)
+            #expect(statuses.count == 1)
+            // The host is the address this client reached, not the worker's own id.
+            #expect(status.host == server.endpoint.description)
+            #expect(status.device == "sim0")
+            #expect(status.kind == "simulated")
+            #expect(status.program == "gzip")
+            #expect(status.computeUnits >= 1)
+            #expect(status.completed == 3)
+            #expect(status.failed == 0)
+            #expect(status.inputBytes == UInt64(3 * input.count))
+            #expect(status.outputBytes == UInt64(outputBytes))
+            #expect(status.running == 0 && status.queued == 0)
+            #expect(status.problem == nil)
+            // The server's node runs on the real clock: at most 300 samples, each busy 0...1.
+            #expect(status.history.count <= StatusReport.maxSamples)
+            #expect(status.history.allSatisfy { (0...1).contains($0.busy) })
+
+            // RemoteNode.status() is the same row.
+            let row = await node.status()
+            #expect(row.completed == 3 && row.inputBytes == status.inputBytes && row.problem == nil)
+            await remote.disconnect()
+        }
+    }
+
+    @Test func clusterStatusListsEveryRemoteDevice() async throws {
+        try await InProcessServer.with { server in
+            let configuration = Cluster.Configuration(chunkSize: 16 << 10, connection: .onTestClock(TestClock()))
+            let cluster = try await withDeadline(eventTimeout, "the cluster to connect") {
+                try await Cluster(workers: ["\(server.endpoint)"], token: nil, configuration: configuration)
+            }
+            let inputs = (0..<4).map { _ in input }
+            let outputs = try await withDeadline(eventTimeout, "the job") {
+                try await cluster.map(GzipCompressionJob(chunkSize: 1 << 20), inputs: inputs)
+            }
+            #expect(outputs.count == 4)
+            let statuses = try await withDeadline(eventTimeout, "cluster.status()") { await cluster.status() }
+            #expect(statuses.map(\.device) == ["sim0"])
+            #expect(statuses.map(\.host) == [server.endpoint.description])
+            #expect(statuses.first?.completed == 4)
+            #expect(statuses.first?.inputBytes == UInt64(4 * input.count))
+            #expect(statuses.first?.problem == nil)
+        }
+    }
+
+    @Test func anUnreachableWorkerIsARowWithAProblem() async throws {
+        // A worker that was reached, then went away: its row keeps the WELCOME's facts.
+        let (endpoint, remote) = try await InProcessServer.with { server in
+            let remote = WorkerConnection(endpoint: server.endpoint, token: nil, settings: .onTestClock(TestClock()))
+            _ = try await withDeadline(eventTimeout, "connect()") { try await remote.connect() }
+            return (server.endpoint, remote)
+        }
+        let node = RemoteNode(connection: remote, deviceIndex: 0, name: "\(endpoint)/sim0")
+        let row = try await withDeadline(eventTimeout, "the status of a stopped worker") { await node.status() }
+        #expect(row.host == endpoint.description)
+        #expect(row.device == "sim0")
+        #expect(row.kind == "simulated")
+        let problem = try #require(row.problem)
+        #expect(problem.hasPrefix("unreachable: "))
+        #expect(!problem.contains("\n"))
+
+        // A worker never reached at all: no WELCOME, still a row.
+        let never = WorkerConnection(endpoint: endpoint, token: nil, settings: .onTestClock(TestClock()))
+        let unknown = await RemoteNode(connection: never, deviceIndex: 0, name: "\(endpoint)/sim0").status()
+        #expect(unknown.device == "sim0" && unknown.kind == "unknown")
+        #expect(unknown.problem == "unreachable: worker \(endpoint) lost: not connected")
+        await #expect(throws: ClusterError.self) { _ = try await never.status() }
+    }
+}
