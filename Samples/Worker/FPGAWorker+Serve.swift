@@ -18,11 +18,11 @@ import SampleSupport
     import Glibc
 #endif
 
-/// `fpga-worker`: serves this host's FPGAs to remote clusters.
-@main
-struct FPGAWorker: AsyncParsableCommand {
+/// `fpga-worker serve` (the default subcommand, so `fpga-worker --listen ...` works as
+/// before): serves this host's FPGAs to remote clusters.
+struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fpga-worker",
+        commandName: "serve",
         abstract: "Serve this host's FPGAs (or simulated ones) to FPGACluster clients over TCP.",
         discussion: """
             One worker node per --device: sim for a simulated device, xrt:INDEX or xrt:BDF for \
@@ -229,7 +229,7 @@ struct FPGAWorker: AsyncParsableCommand {
     }
 }
 
-extension FPGAWorker {
+extension Serve {
     /// Reads standard input on a thread of its own and, at its end (the supervisor closed
     /// its pipe or died), runs `shutDown`: the same graceful shutdown as SIGTERM's, called
     /// directly rather than through a signal to ourselves.
