@@ -10,11 +10,11 @@ import Synchronization
 /// One client connection on a worker: handshake, then RUN frames in, RESULT frames out,
 /// and STATUS_REPORTs for STATUS frames.
 ///
-/// Reading stops while every run slot of the target device is busy, so a client that
-/// sends faster than the devices work, or never reads its results, is held back by
-/// TCP rather than buffered without limit. A STATUS behind such a RUN is answered once
-/// a slot frees and the RUN is taken; a status tool uses a connection of its own, which
-/// sends no RUNs, and so is answered at once.
+/// A RUN for a device whose run slots are all busy waits for one, and reading goes on
+/// behind it (a STATUS is answered, a CANCEL reaches it) until the next RUN: that one is
+/// read only once the waiting one has its slot. So a client that sends faster than the
+/// devices work, or never reads its results, is held back by TCP rather than buffered
+/// without limit, one RUN beyond the slots at most.
 ///
 /// The client counts as silent when ``WorkerServer/Configuration/missedHeartbeats``
 /// heartbeat intervals pass, on the server's clock, without this session taking a frame
@@ -31,6 +31,8 @@ actor ServerSession {
     private var logger: Logger
     private let slots: [AsyncSemaphore]
     private var runs: [UInt64: Task<Void, Never>] = [:]
+    /// Ends once the latest RUN has its slot (or was cancelled without one).
+    private var slotWait: Task<Void, Never>?
     private var draining = false
     private var runsFinished: [Int: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiter = 0
@@ -142,13 +144,32 @@ actor ServerSession {
                 try .result(id: id, .failure(code: .unknownJob, message: "unknown job \(request.jobKind)")))
             return
         }
-        // Backpressure: wait for a slot before reading the next frame.
-        try await slots[index].acquire()
+        // Backpressure: one RUN at a time may wait for a slot while the frames behind it are
+        // read (a STATUS is answered, a CANCEL reaches it); the next RUN is read only once
+        // that one has its slot.
+        if let slotWait { await slotWait.value }
         let node = nodes[index]
         let connection = self.connection
         let slot = slots[index]
         let parameters = request.parameters
+        let admission = Task { (try? await slot.acquire()) != nil }
+        slotWait = Task { _ = await admission.value }
         runs[id] = Task {
+            let admitted = await withTaskCancellationHandler {
+                await admission.value
+            } onCancel: {
+                admission.cancel()
+            }
+            guard admitted else {
+                // Cancelled before it had a slot: it never ran.
+                if let frame = try? OutgoingFrame.result(
+                    id: id, .failure(code: .cancelled, message: "cancelled before it started"))
+                {
+                    try? await connection.send(frame)
+                }
+                self.runEnded(id)
+                return
+            }
             let frame: OutgoingFrame?
             do {
                 let output = try await handler(parameters, payload, node)

@@ -101,3 +101,48 @@ struct StatusInProcessTests {
         await #expect(throws: ClusterError.self) { _ = try await never.status() }
     }
 }
+
+/// A STATUS is answered while the connection's runs fill every slot of the device: the
+/// worker reads on behind the one RUN that waits for a slot, and stops at the next.
+@Suite("STATUS behind held runs", .timeLimit(.minutes(1)))
+struct StatusBehindHeldRunsTests {
+    @Test func statusIsAnsweredWhileARunWaitsForASlot() async throws {
+        try await InProcessServer.with { server in
+            let client = try await ScriptedClient.connect(to: server.endpoint)
+            defer { client.close() }
+            let welcome = try await client.handshake()
+            let capacity = Int(try #require(welcome.devices.first).capacity)
+            // Every slot held at the gate, then one more RUN that must wait for a slot.
+            for id in 1...UInt64(capacity + 1) {
+                try await client.send(
+                    try .run(id: id, RunRequest(deviceIndex: 0, jobKind: HeldRuns.kind), payload: [1]))
+            }
+            try await server.held.waitForStarts(capacity)
+            try await client.send(try .status(id: 100))
+            let frame = try await client.next(.statusReport, "the STATUS_REPORT while every slot is held")
+            #expect(frame.header.requestID == 100)
+            guard case .statusReport(let report) = try frame.decodeMessage() else {
+                throw TestFailure("STATUS_REPORT undecodable")
+            }
+            #expect(report.devices.map(\.name) == ["sim0"])
+
+            // The waiting RUN can be cancelled: it never ran.
+            try await client.send(try .cancel(id: UInt64(capacity + 1)))
+            let cancelled = try await client.next(.result, "the RESULT of the cancelled RUN")
+            #expect(cancelled.header.requestID == UInt64(capacity + 1))
+            #expect(
+                try cancelled.decodeMessage()
+                    == .result(.failure(code: .cancelled, message: "cancelled before it started"), payload: []))
+
+            // The held runs finish once the gate opens; nothing else is answered.
+            server.held.gate.open()
+            var finished: Set<UInt64> = []
+            for _ in 1...capacity {
+                let result = try await client.next(.result, "the RESULTs of the held runs")
+                #expect(try result.decodeMessage() == .result(.success, payload: [1]))
+                finished.insert(result.header.requestID)
+            }
+            #expect(finished == Set(1...UInt64(capacity)))
+        }
+    }
+}
