@@ -6,6 +6,7 @@ public struct StatusReport: Sendable, Hashable {
     /// The worker's devices, each with a distinct index.
     public var devices: [Device]
 
+    /// A report of `devices`, each with a distinct index.
     public init(devices: [Device]) {
         self.devices = devices
     }
@@ -49,6 +50,7 @@ public struct StatusReport: Sendable, Hashable {
         /// The last complete seconds, oldest first; at most ``StatusReport/maxSamples``.
         public var history: [Sample]
 
+        /// A device's entry; what is not given is 0, absent or empty.
         public init(
             index: UInt16, name: String, kind: String, program: String? = nil, computeUnits: UInt32 = 0,
             running: UInt32 = 0, queued: UInt32 = 0, completed: UInt64 = 0, failed: UInt64 = 0,
@@ -84,6 +86,7 @@ public struct StatusReport: Sendable, Hashable {
         /// The part of the second the device was busy, in 1/10000ths (0...10000).
         public var busy: UInt16
 
+        /// A second's sample; `busy` in 1/10000ths, at most ``StatusReport/busyScale``.
         public init(inputBytes: UInt64 = 0, outputBytes: UInt64 = 0, completed: UInt32 = 0, busy: UInt16 = 0) {
             self.inputBytes = inputBytes
             self.outputBytes = outputBytes
