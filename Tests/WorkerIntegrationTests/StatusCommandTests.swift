@@ -2,6 +2,10 @@ import FPGATestSupport
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `fpga-worker status` against real worker processes after a real remote job: the table,
 /// the JSON, and the exit status and messages for workers it cannot ask.
 @Suite("fpga-worker status", .serialized)
@@ -114,6 +118,31 @@ struct StatusCommandTests {
             none.error
                 == "fpga-worker: \(worker.address): authentication failed: the worker requires a token (use --token-file)\n"
         )
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func watchRedrawsUntilASignalThenExitsZero(signal: Int32) async throws {
+        let worker = try await startWorker()
+        defer { worker.stop() }
+        let watch = try await ChildProcess.start(
+            workerExecutable, arguments: ["status", "--watch", "--interval-ms", "50", "--workers", worker.address])
+        defer { watch.kill() }
+        // Two screens drawn: each starts by homing the cursor and clearing the screen.
+        let clear = "\u{1B}[H\u{1B}[2J"
+        try await waitUntil("two --watch screens") {
+            String(decoding: watch.output, as: UTF8.self).components(separatedBy: clear).count >= 3
+        }
+        watch.signal(signal)
+        #expect(try await watch.exit() == .exited(0), "\(watch.errorText)")
+        let screens = String(decoding: watch.output, as: UTF8.self).components(separatedBy: clear).dropFirst()
+        for screen in screens {
+            let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.first?.hasPrefix("fpga-worker status  ") == true, "\(screen)")
+            #expect(lines.first?.contains("workers 1/1  devices 1") == true, "\(screen)")
+            let rows = lines.map { $0.split(separator: " ").map(String.init) }
+            #expect(rows.contains { $0.prefix(3) == [worker.address, "sim0", "simulated"] }, "\(screen)")
+        }
+        #expect(watch.errorText.isEmpty)
     }
 
     @Test func badArgumentsAreOneLine() async throws {
