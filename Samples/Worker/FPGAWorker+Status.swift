@@ -87,6 +87,8 @@ struct Status: AsyncParsableCommand {
             var next = clock.now
             while !Task.isCancelled {
                 let round = await poller.poll()
+                // A signal during the round cut it short: its answers are cancellations, not news.
+                if Task.isCancelled { break }
                 let screen = StatusTable.summary(
                     round.statuses, workers: poller.endpoints.count,
                     answered: poller.endpoints.count - round.failures.count, time: Self.now())
