@@ -7,11 +7,14 @@ import FPGATransport
 import Logging
 import Synchronization
 
-/// One client connection on a worker: handshake, then RUN frames in, RESULT frames out.
+/// One client connection on a worker: handshake, then RUN frames in, RESULT frames out,
+/// and STATUS_REPORTs for STATUS frames.
 ///
-/// Reading stops while every run slot of the target device is busy, so a client that
-/// sends faster than the devices work, or never reads its results, is held back by
-/// TCP rather than buffered without limit.
+/// A RUN for a device whose run slots are all busy waits for one, and reading goes on
+/// behind it (a STATUS is answered, a CANCEL reaches it) until the next RUN: that one is
+/// read only once the waiting one has its slot. So a client that sends faster than the
+/// devices work, or never reads its results, is held back by TCP rather than buffered
+/// without limit, one RUN beyond the slots at most.
 ///
 /// The client counts as silent when ``WorkerServer/Configuration/missedHeartbeats``
 /// heartbeat intervals pass, on the server's clock, without this session taking a frame
@@ -28,6 +31,8 @@ actor ServerSession {
     private var logger: Logger
     private let slots: [AsyncSemaphore]
     private var runs: [UInt64: Task<Void, Never>] = [:]
+    /// Ends once the latest RUN has its slot (or was cancelled without one).
+    private var slotWait: Task<Void, Never>?
     private var draining = false
     private var runsFinished: [Int: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiter = 0
@@ -96,6 +101,8 @@ actor ServerSession {
                     try await startRun(id: frame.header.requestID, request, payload: payload)
                 case .cancel:
                     runs[frame.header.requestID]?.cancel()
+                case .status:
+                    answerStatus(id: frame.header.requestID)
                 case .heartbeat:
                     break
                 case .goodbye:
@@ -137,13 +144,32 @@ actor ServerSession {
                 try .result(id: id, .failure(code: .unknownJob, message: "unknown job \(request.jobKind)")))
             return
         }
-        // Backpressure: wait for a slot before reading the next frame.
-        try await slots[index].acquire()
+        // Backpressure: one RUN at a time may wait for a slot while the frames behind it are
+        // read (a STATUS is answered, a CANCEL reaches it); the next RUN is read only once
+        // that one has its slot.
+        if let slotWait { await slotWait.value }
         let node = nodes[index]
         let connection = self.connection
         let slot = slots[index]
         let parameters = request.parameters
+        let admission = Task { (try? await slot.acquire()) != nil }
+        slotWait = Task { _ = await admission.value }
         runs[id] = Task {
+            let admitted = await withTaskCancellationHandler {
+                await admission.value
+            } onCancel: {
+                admission.cancel()
+            }
+            guard admitted else {
+                // Cancelled before it had a slot: it never ran.
+                if let frame = try? OutgoingFrame.result(
+                    id: id, .failure(code: .cancelled, message: "cancelled before it started"))
+                {
+                    try? await connection.send(frame)
+                }
+                self.runEnded(id)
+                return
+            }
             let frame: OutgoingFrame?
             do {
                 let output = try await handler(parameters, payload, node)
@@ -157,6 +183,24 @@ actor ServerSession {
             if let frame { try? await connection.send(frame) }
             slot.release()
             self.runEnded(id)
+        }
+    }
+
+    /// Answers STATUS `id` with every device's status, from a task of its own so the read
+    /// loop goes on while the nodes are asked and the report is sent.
+    private func answerStatus(id: UInt64) {
+        let (nodes, connection, host) = (self.nodes, self.connection, configuration.workerID)
+        let logger = self.logger
+        Task {
+            var devices: [StatusReport.Device] = []
+            for (index, node) in nodes.enumerated() {
+                devices.append(await node.status(host: host).report(index: UInt16(clamping: index)))
+            }
+            do {
+                try await connection.send(try .statusReport(id: id, StatusReport(devices: devices)))
+            } catch {
+                logger.debug("status report not sent", metadata: ["error": "\(error)"])
+            }
         }
     }
 

@@ -205,6 +205,23 @@ enum Generator {
             )
         case .cancel:
             return (.cancel, requestID)
+        case .status:
+            return (.status, requestID)
+        case .statusReport:
+            let devices = (0..<Int.random(in: 0...3, using: &random)).map { index in
+                StatusReport.Device(
+                    index: UInt16(index), name: randomString(8, using: &random), kind: randomString(6, using: &random),
+                    program: random.chance(1, in: 2) ? randomString(8, using: &random) : nil,
+                    computeUnits: UInt32.random(in: 0...UInt32.max, using: &random), completed: random.next(),
+                    inputBytes: random.next(), busyNanoseconds: random.next(),
+                    problem: random.chance(1, in: 4) ? randomString(16, using: &random) : nil,
+                    history: (0..<Int.random(in: 0...8, using: &random)).map { _ in
+                        StatusReport.Sample(
+                            inputBytes: random.next(), completed: UInt32.random(in: 0...UInt32.max, using: &random),
+                            busy: UInt16.random(in: 0...StatusReport.busyScale, using: &random))
+                    })
+            }
+            return (.statusReport(StatusReport(devices: devices)), requestID)
         case .heartbeat:
             return (.heartbeat(Heartbeat(timestampMilliseconds: random.next())), 0)
         case .goodbye:

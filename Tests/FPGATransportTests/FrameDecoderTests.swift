@@ -72,7 +72,7 @@ struct FrameDecoderTests {
         var flags = valid
         flags[3] = 1
         #expect(throws: WireError.nonzeroFlags(1)) { try decodeFrames(flags) }
-        for type: UInt8 in [0, 11, 0xff] {
+        for type: UInt8 in [0, 13, 0xff] {
             var unknown = valid
             unknown[2] = type
             #expect(throws: WireError.unknownMessageType(type)) { try decodeFrames(unknown) }

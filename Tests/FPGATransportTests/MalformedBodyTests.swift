@@ -32,7 +32,7 @@ struct MalformedBodyTests {
     }
 
     @Test func truncationNamesTheField() {
-        #expect(throws: WireError.truncated("HELLO clientNonce")) { try decode(.hello, [2, 0, 1, 2]) }
+        #expect(throws: WireError.truncated("HELLO clientNonce")) { try decode(.hello, [3, 0, 1, 2]) }
         #expect(throws: WireError.truncated("HEARTBEAT timestamp")) { try decode(.heartbeat, [1, 2, 3]) }
         #expect(throws: WireError.truncated("RUN parameters")) {
             try decode(.run, [0, 0, 0, 0, 5, 0, 0, 0, 1, 2], requestID: 1)
@@ -65,7 +65,7 @@ struct MalformedBodyTests {
             [0xf4, 0x90, 0x80, 0x80],  // above U+10FFFF
         ]
         for bytes in invalid {
-            let hello = [2, 0] + clientNonce + wireString(bytes)
+            let hello = [3, 0] + clientNonce + wireString(bytes)
             #expect(throws: WireError.invalidUTF8("HELLO clientName")) { try decode(.hello, hello) }
             #expect(throws: WireError.invalidUTF8("GOODBYE message")) {
                 try decode(.goodbye, [15, 0] + wireString(bytes))
@@ -145,20 +145,22 @@ struct MalformedBodyTests {
     @Test func otherVersionsAreRejectedBeforeTheRest() {
         // Whatever follows the version: a later version may lay it out differently.
         #expect(throws: WireError.unsupportedVersion(1)) { try decode(.hello, [1, 0, 0xff]) }
-        #expect(throws: WireError.unsupportedVersion(3)) { try decode(.hello, [3, 0, 0xff]) }
+        // A version 2 peer (no STATUS) is refused as clearly as any other.
+        #expect(throws: WireError.unsupportedVersion(2)) { try decode(.hello, [2, 0, 0xff]) }
+        #expect(throws: WireError.unsupportedVersion(4)) { try decode(.hello, [4, 0, 0xff]) }
         #expect(throws: WireError.unsupportedVersion(0)) { try decode(.challenge, [0, 0]) }
         #expect(throws: WireError.unsupportedVersion(0x0100)) { try decode(.challenge, [0, 1] + workerNonce) }
     }
 
     @Test func fieldValuesOutsideTheirRange() {
         #expect(throws: WireError.malformed("CHALLENGE authRequired is 2, not 0 or 1")) {
-            try decode(.challenge, [2, 0] + workerNonce + [2] + [UInt8](repeating: 0, count: 32))
+            try decode(.challenge, [3, 0] + workerNonce + [2] + [UInt8](repeating: 0, count: 32))
         }
         #expect(throws: WireError.malformed("RESULT status is 2, not 0 or 1")) {
             try decode(.result, [2], requestID: 1)
         }
         #expect(throws: WireError.truncated("RESULT status")) { try decode(.result, [], requestID: 1) }
-        for type in [MessageType.run, .result, .cancel] {
+        for type in [MessageType.run, .result, .cancel, .status, .statusReport] {
             #expect(throws: WireError.malformed("\(type) has request id 0")) {
                 try decode(type, [0, 0, 0, 0, 0, 0, 0, 0])
             }

@@ -11,7 +11,9 @@ struct RoundTripTests {
             let frame = frames[0]
             #expect(frame.header.type == message.type)
             #expect(frame.header.bodyLength == outgoing.bodyLength)
-            #expect(frame.header.requestID == ([.run, .result, .cancel].contains(message.type) ? requestID : 0))
+            #expect(
+                frame.header.requestID
+                    == ([.run, .result, .cancel, .status, .statusReport].contains(message.type) ? requestID : 0))
             #expect(try frame.decodeMessage() == message)
         }
     }
@@ -78,7 +80,7 @@ struct RoundTripTests {
         let expected = bytes(
             hex: """
                 46 57 01 00 2c 00 00 00 00 00 00 00 00 00 00 00
-                02 00
+                03 00
                 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f
                 08 00 63 6c 69 65 6e 74 2d 31
                 """)
@@ -160,14 +162,14 @@ struct RoundTripTests {
         #expect(WireErrorCode(rawValue: 999).description == "code 999")
         #expect(WireErrorCode(rawValue: 0).description == "code 0")
         #expect(ProtocolErrorMessage(WireError.bodyTooLarge(length: 2, limit: 1)).code == .frameTooLarge)
-        #expect(WireError.unknownMessageType(11).code == .unknownMessage)
+        #expect(WireError.unknownMessageType(13).code == .unknownMessage)
         #expect(WireError.remote(code: .overloaded, message: "").code == .overloaded)
         #expect(WireError.tokenRequired.code == .authenticationFailed)
     }
 
     @Test func errorDescriptionsAreOneLine() {
         let errors: [WireError] = [
-            .badMagic(0x47, 0x45), .unknownMessageType(11), .nonzeroFlags(0x80), .bodyTooLarge(length: 9, limit: 8),
+            .badMagic(0x47, 0x45), .unknownMessageType(13), .nonzeroFlags(0x80), .bodyTooLarge(length: 9, limit: 8),
             .truncated("HELLO clientName"), .malformed("x"), .invalidUTF8("GOODBYE message"),
             .stringTooLong("RUN jobKind", length: 5000), .unsupportedVersion(2), .authenticationFailed("wrong token"),
             .tokenRequired, .unexpectedMessage(.run), .remote(code: .shuttingDown, message: "bye"),

@@ -94,7 +94,25 @@ let sampleMessages: [(message: WireMessage, requestID: UInt64)] = [
     (.goodbye(Goodbye(reason: .normalClosure, message: "bye")), 0),
     (.goodbye(Goodbye(reason: .shuttingDown)), 0),
     (.error(ProtocolErrorMessage(code: .authenticationFailed, message: "wrong token: ünïcödé ✓")), 0),
+    (.status, 6),
+    (.statusReport(sampleStatusReport), 6),
+    (.statusReport(StatusReport(devices: [])), .max),
 ]
+
+let sampleStatusReport = StatusReport(devices: [
+    StatusReport.Device(
+        index: 0, name: "sim0", kind: "simulated", program: "gzip", computeUnits: 2, running: 2, queued: 1,
+        completed: 40, failed: 1, inputBytes: 40 << 20, outputBytes: 12 << 20, busyNanoseconds: 3_500_000_000,
+        problem: nil,
+        history: [
+            StatusReport.Sample(inputBytes: 8 << 20, outputBytes: 2 << 20, completed: 8, busy: 10_000),
+            StatusReport.Sample(),
+            StatusReport.Sample(inputBytes: .max, outputBytes: 1, completed: .max, busy: 1),
+        ]),
+    StatusReport.Device(
+        index: 7, name: "xilinx_u250", kind: "xrt", problem: "the last run failed: ünïcödé ✓",
+        history: Array(repeating: StatusReport.Sample(busy: 5000), count: StatusReport.maxSamples)),
+])
 
 let sampleWelcome = Welcome(
     workerID: "worker-α",

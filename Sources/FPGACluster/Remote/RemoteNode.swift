@@ -51,14 +51,30 @@ public actor RemoteNode: DeviceNode {
         return output
     }
 
-    /// What the worker process's WELCOME says of the device. The counters, the program
-    /// loaded and the activity need the worker to report them; until it does,
-    /// ``DeviceStatus/problem`` says so.
+    /// What the device is doing, as the worker process reports it in a STATUS_REPORT
+    /// (host: the worker's address as the cluster reaches it). When the report cannot be
+    /// had (the worker is unreachable, or does not answer in time), what its WELCOME said
+    /// of the device, with ``DeviceStatus/problem`` saying why in one line.
     public func status() async -> DeviceStatus {
+        let host = connection.endpoint.description
+        let reason: String
+        do {
+            if let status = try await connection.status(ofDevice: deviceIndex) { return status }
+            reason = "the worker no longer reports device \(deviceIndex)"
+        } catch TransportError.timedOut(let what) {
+            reason = "timed out: \(what)"
+        } catch {
+            reason = "unreachable: \(error)"
+        }
         let device = await connection.welcome?.devices.first { Int($0.index) == deviceIndex }
         return DeviceStatus(
-            host: connection.endpoint.description, device: device?.name ?? name,
-            kind: device?.kind.rawValue ?? "unknown", problem: "the worker does not report its status")
+            host: host, device: device?.name ?? deviceName, kind: device?.kind.rawValue ?? "unknown",
+            problem: reason)
+    }
+
+    /// The device's name without its worker's address: `sim0` of `10.0.0.7:7070/sim0`.
+    private nonisolated var deviceName: String {
+        name.split(separator: "/").last.map(String.init) ?? name
     }
 
     /// The programs the worker process's WELCOME lists for this device.

@@ -147,6 +147,34 @@ public actor WorkerConnection {
             RunRequest(deviceIndex: UInt16(index), jobKind: kind, parameters: parameters), payload: payload)
     }
 
+    /// What each of the worker's devices is doing, from a STATUS_REPORT, in the worker's
+    /// device order; each status's host is ``endpoint`` as this client reached it (two
+    /// workers on one machine are told apart by their ports).
+    ///
+    /// Throws ``ClusterError/workerLost(_:reason:)`` when not connected or when the
+    /// connection fails meanwhile, and `TransportError.timedOut` when no report comes
+    /// within ``Settings/connectTimeout`` (the connection stays open: a worker holding
+    /// back this connection's RUNs answers only once a slot frees).
+    public func status() async throws -> [DeviceStatus] {
+        let host = endpoint.description
+        return try await statusReport().devices.map { DeviceStatus(report: $0, host: host) }
+    }
+
+    /// The status of device `index` (as WELCOME numbered it); `nil` when the report lacks it.
+    func status(ofDevice index: Int) async throws -> DeviceStatus? {
+        let host = endpoint.description
+        return try await statusReport().devices.first { Int($0.index) == index }.map {
+            DeviceStatus(report: $0, host: host)
+        }
+    }
+
+    private func statusReport() async throws -> StatusReport {
+        guard let session, !session.isClosed else {
+            throw ClusterError.workerLost(endpoint.description, reason: "not connected")
+        }
+        return try await session.status(deadline: settings.connectTimeout)
+    }
+
     /// Returns once the worker is connected again, trying with backoff; throws
     /// ``ClusterError/workerLost(_:reason:)`` when the retry budget runs out.
     ///
@@ -221,6 +249,8 @@ final class RemoteSession: Sendable {
     private struct State {
         var nextID: UInt64 = 0
         var pending: [UInt64: CheckedContinuation<ArraySlice<UInt8>, any Error>] = [:]
+        /// STATUS requests waiting for their STATUS_REPORT (their ids are the runs' too).
+        var statusPending: [UInt64: CheckedContinuation<StatusReport, any Error>] = [:]
         var failure: ClusterError?
         /// When the connection failed, until a reconnection schedule claims it.
         var failedAt: Duration?
@@ -296,6 +326,45 @@ final class RemoteSession: Sendable {
         }
     }
 
+    /// Sends STATUS and returns the worker's STATUS_REPORT; throws `TransportError.timedOut`
+    /// when none comes within `limit`, and the connection's failure when it fails.
+    func status(deadline limit: Duration) async throws -> StatusReport {
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        let deadline = timeline.now + limit
+        let worker = self.worker
+        let timer = Task { [self, timeline] in
+            guard (try? await timeline.sleep(until: deadline)) != nil else { return }
+            let waiter = state.withLock { $0.statusPending.removeValue(forKey: id) }
+            waiter?.resume(throwing: TransportError.timedOut("no status report from \(worker) within \(limit)"))
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<StatusReport, any Error>) in
+                let failure: ClusterError? = state.withLock { state in
+                    if let failure = state.failure { return failure }
+                    state.statusPending[id] = continuation
+                    return nil
+                }
+                if let failure {
+                    continuation.resume(throwing: failure)
+                    return
+                }
+                Task { [connection] in
+                    do {
+                        try await connection.send(try .status(id: id))
+                    } catch {
+                        self.fail(.workerLost(self.worker, reason: "\(error)"))
+                    }
+                }
+            }
+        } onCancel: { [self] in
+            state.withLock { $0.statusPending.removeValue(forKey: id) }?.resume(throwing: CancellationError())
+        }
+    }
+
     private func readLoop() async {
         while true {
             let frame: Frame
@@ -321,6 +390,10 @@ final class RemoteSession: Sendable {
                                 throwing: ClusterError.remoteRunFailed(worker, code: code.rawValue, message: message))
                         }
                     }
+                case .statusReport(let report):
+                    // A report that comes after its deadline has no waiter left.
+                    let waiter = state.withLock { $0.statusPending.removeValue(forKey: frame.header.requestID) }
+                    waiter?.resume(returning: report)
                 case .heartbeat: break
                 case .goodbye(let goodbye):
                     // No new runs; those in flight still get their results.
@@ -337,7 +410,7 @@ final class RemoteSession: Sendable {
                 fail(.workerLost(worker, reason: "\(error)"))
                 return
             }
-            if state.withLock({ $0.draining && $0.pending.isEmpty }) {
+            if state.withLock({ $0.draining && $0.pending.isEmpty && $0.statusPending.isEmpty }) {
                 fail(.workerLost(worker, reason: "the worker said goodbye"))
                 return
             }
@@ -377,18 +450,22 @@ final class RemoteSession: Sendable {
     /// not ask for (`lost`) is counted in ``ConnectionMetrics/connectionsLost``.
     func fail(_ error: ClusterError, at time: Duration? = nil, lost: Bool = true) {
         let lostAt = time ?? timeline.now
-        let (waiters, tasks, first) = state.withLock { state in
+        let (waiters, statusWaiters, tasks, first) = state.withLock { state in
             let first = state.failure == nil
             if first {
                 state.failure = error
                 state.failedAt = lostAt
             }
-            defer { state.pending = [:] }
-            return (Array(state.pending.values), state.tasks, first)
+            defer {
+                state.pending = [:]
+                state.statusPending = [:]
+            }
+            return (Array(state.pending.values), Array(state.statusPending.values), state.tasks, first)
         }
         if first && lost { metrics.connectionsLost.increment() }
         connection.close("\(error)")
         for waiter in waiters { waiter.resume(throwing: error) }
+        for waiter in statusWaiters { waiter.resume(throwing: error) }
         for task in tasks { task.cancel() }
     }
 

@@ -11,8 +11,8 @@ public struct Frame: Sendable, Hashable {
 
     /// Decodes the body as the message the header names.
     ///
-    /// RUN and RESULT payloads are slices of `body`, not copies. RUN, RESULT and CANCEL
-    /// must carry a request id other than 0. Bytes after the last field of a message that
+    /// RUN and RESULT payloads are slices of `body`, not copies. RUN, RESULT, CANCEL, STATUS
+    /// and STATUS_REPORT must carry a request id other than 0. Bytes after the last field of a message that
     /// has no payload are an error, and so is a HELLO or CHALLENGE of another protocol
     /// version (`WireError.unsupportedVersion`, found before the rest is read).
     public func decodeMessage() throws(WireError) -> WireMessage {
@@ -38,6 +38,12 @@ public struct Frame: Sendable, Hashable {
         case .heartbeat: message = .heartbeat(try Heartbeat.decode(from: &reader))
         case .goodbye: message = .goodbye(try Goodbye.decode(from: &reader))
         case .error: message = .error(try ProtocolErrorMessage.decode(from: &reader))
+        case .status:
+            try checkRequestID()
+            message = .status
+        case .statusReport:
+            try checkRequestID()
+            message = .statusReport(try StatusReport.decode(from: &reader))
         }
         try reader.finish()
         return message

@@ -20,6 +20,10 @@ public enum MessageType: UInt8, Sendable, Hashable, CaseIterable, CustomStringCo
     case goodbye = 9
     /// Either way: the sender found a protocol error and is closing the connection.
     case error = 10
+    /// Client to worker: report what every device is doing (protocol version 3).
+    case status = 11
+    /// Worker to client: the answer to a STATUS, with its request id.
+    case statusReport = 12
 
     /// The message's name in the specification, such as `HELLO`.
     public var description: String {
@@ -34,6 +38,8 @@ public enum MessageType: UInt8, Sendable, Hashable, CaseIterable, CustomStringCo
         case .heartbeat: "HEARTBEAT"
         case .goodbye: "GOODBYE"
         case .error: "ERROR"
+        case .status: "STATUS"
+        case .statusReport: "STATUS_REPORT"
         }
     }
 }

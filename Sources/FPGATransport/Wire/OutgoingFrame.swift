@@ -79,6 +79,22 @@ public struct OutgoingFrame: Sendable, Hashable {
         return OutgoingFrame(head: FrameHeader(type: .cancel, bodyLength: 0, requestID: id).encoded())
     }
 
+    /// STATUS number `id` (not 0): asks the worker what its devices are doing.
+    public static func status(id: UInt64) throws(WireError) -> OutgoingFrame {
+        guard id != 0 else { throw .malformed("STATUS has request id 0") }
+        return OutgoingFrame(head: FrameHeader(type: .status, bodyLength: 0, requestID: id).encoded())
+    }
+
+    /// STATUS_REPORT answering STATUS `id` (not 0). Throws when a string is longer than
+    /// 4096 bytes, two devices share an index, a device has more than 300 samples or a
+    /// sample is busy more than 10000/10000 of its second.
+    public static func statusReport(id: UInt64, _ report: StatusReport) throws(WireError) -> OutgoingFrame {
+        guard id != 0 else { throw .malformed("STATUS_REPORT has request id 0") }
+        var writer = WireWriter(message: .statusReport, capacity: 64 + report.devices.count * 256)
+        try report.encode(into: &writer)
+        return OutgoingFrame(head: try writer.finish(requestID: id))
+    }
+
     /// HEARTBEAT.
     public static func heartbeat(_ heartbeat: Heartbeat) -> OutgoingFrame {
         var writer = WireWriter(message: .heartbeat)
@@ -105,7 +121,8 @@ public struct OutgoingFrame: Sendable, Hashable {
         .error(ProtocolErrorMessage(code: code, message: message))
     }
 
-    /// Any message; `requestID` is used by RUN, RESULT and CANCEL and ignored by the others,
+    /// Any message; `requestID` is used by RUN, RESULT, CANCEL, STATUS and STATUS_REPORT and
+    /// ignored by the others,
     /// which carry 0.
     public static func message(_ message: WireMessage, requestID: UInt64 = 0) throws(WireError) -> OutgoingFrame {
         switch message {
@@ -119,6 +136,8 @@ public struct OutgoingFrame: Sendable, Hashable {
         case .heartbeat(let heartbeat): .heartbeat(heartbeat)
         case .goodbye(let goodbye): .goodbye(goodbye)
         case .error(let error): .error(error)
+        case .status: try .status(id: requestID)
+        case .statusReport(let report): try .statusReport(id: requestID, report)
         }
     }
 }

@@ -13,6 +13,10 @@ public enum WireMessage: Sendable, Hashable {
     case heartbeat(Heartbeat)
     case goodbye(Goodbye)
     case error(ProtocolErrorMessage)
+    /// STATUS: an empty body; the request id (not 0) matches its STATUS_REPORT.
+    case status
+    /// STATUS_REPORT, the answer to the STATUS with the same request id.
+    case statusReport(StatusReport)
 
     /// The message type of the frame that carries it.
     public var type: MessageType {
@@ -27,6 +31,8 @@ public enum WireMessage: Sendable, Hashable {
         case .heartbeat: .heartbeat
         case .goodbye: .goodbye
         case .error: .error
+        case .status: .status
+        case .statusReport: .statusReport
         }
     }
 }

@@ -4,8 +4,10 @@
 public enum WireProtocol: Sendable {
     /// The protocol version this package speaks, sent in HELLO and CHALLENGE.
     ///
-    /// Version 2 announces each program's capacity in WELCOME.
-    public static let version: UInt16 = 2
+    /// Version 2 announces each program's capacity in WELCOME; version 3 adds STATUS and
+    /// STATUS_REPORT. Versions must match exactly: a peer of another version is refused in
+    /// the handshake with `WireError.unsupportedVersion`.
+    public static let version: UInt16 = 3
     /// The two bytes every frame starts with: `FW`.
     public static let magic: [UInt8] = [0x46, 0x57]
     /// The most bytes a string field may hold.

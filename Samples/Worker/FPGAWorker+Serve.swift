@@ -1,0 +1,306 @@
+import ArgumentParser
+import CPlatform
+import FPGACluster
+import FPGADevice
+import FPGADeviceXRT
+import FPGADrivers
+import FPGAExecution
+import FPGAKernels
+import FPGAMetricsServer
+import FPGATransport
+import FPGAWorkerServer
+import Logging
+import Metrics
+import Prometheus
+import SampleSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `fpga-worker serve` (the default subcommand, so `fpga-worker --listen ...` works as
+/// before): serves this host's FPGAs to remote clusters.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve this host's FPGAs (or simulated ones) to FPGACluster clients over TCP.",
+        discussion: """
+            One worker node per --device: sim for a simulated device, xrt:INDEX or xrt:BDF for \
+            a card through XRT, which loads the programs given with --xclbin NAME=PATH (gzip \
+            for compression, cnv for classification). --model FILE (a CNV-W1A1 model file) makes \
+            the sim devices classify with that model and names the cnv xclbin after it, so clients \
+            can check they classify with the model they expect. --metrics-listen HOST:PORT serves \
+            GET /metrics (Prometheus text format) and GET /health (200, or 503 with the reason \
+            when a device's last run failed) over HTTP. Clients authenticate with the shared token from \
+            --token-file or the FPGACLUSTER_TOKEN environment variable (HMAC-SHA256 \
+            challenge-response; the token never crosses the wire). Listening on a \
+            non-loopback address without a token is refused unless --insecure is given. \
+            SIGINT or SIGTERM finishes the runs in flight, hands back the rest, and exits.
+            """)
+
+    @Option(help: ArgumentHelp("Address to listen on (port 0 picks a free port).", valueName: "HOST:PORT"))
+    var listen: String?
+
+    @Option(
+        name: .customLong("metrics-listen"),
+        help: ArgumentHelp(
+            "Serve GET /metrics (Prometheus) and GET /health over HTTP on this address (port 0 picks a free port).",
+            valueName: "HOST:PORT"))
+    var metricsListen: String?
+
+    @Option(
+        name: .customLong("device"),
+        help: ArgumentHelp("A device to serve: sim, xrt:INDEX or xrt:BDF (repeatable).", valueName: "KIND"))
+    var devices: [String] = []
+
+    @Option(
+        name: .customLong("xclbin"),
+        help: ArgumentHelp("A program for the XRT devices: gzip=PATH, cnv=PATH (repeatable).", valueName: "NAME=PATH"))
+    var xclbins: [String] = []
+
+    @Option(
+        name: .customLong("model"),
+        help: ArgumentHelp(
+            "A CNV-W1A1 model file: sim devices classify with it; with --xclbin cnv=PATH, the model that bitstream was built with.",
+            valueName: "FILE"))
+    var modelFile: String?
+
+    @Flag(name: .customLong("list-devices"), help: "Print the cards XRT finds, then exit.")
+    var listDevices = false
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the shared token.", valueName: "FILE"))
+    var tokenFile: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Make simulated devices as slow as a card: u50 (the Vitis gzip kernel on an Alveo U50), or MB/s per compute unit.",
+            valueName: "MODEL"))
+    var timing: String?
+
+    @Option(
+        name: .customLong("handshake-timeout-ms"),
+        help: ArgumentHelp("Handshake deadline in milliseconds.", valueName: "MS"))
+    var handshakeTimeoutMilliseconds: Int = 5000
+
+    @Flag(help: "Allow listening on a non-loopback address without a token.")
+    var insecure = false
+
+    @Option(
+        name: .customLong("heartbeat-ms"), help: ArgumentHelp("Heartbeat interval in milliseconds.", valueName: "MS"))
+    var heartbeatMilliseconds: Int = 1000
+
+    @Option(name: .customLong("worker-id"), help: "The id reported to clients (default: the listen address).")
+    var workerID: String?
+
+    @Flag(name: [.short, .long], help: "Log every connection and run.")
+    var verbose = false
+
+    @Flag(
+        name: .customLong("exit-with-stdin"),
+        help: "Shut down, as on SIGTERM, when standard input ends (tie the worker to its supervisor's pipe).")
+    var exitWithStandardInput = false
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        // No allocator tuning here (unlike fpga-compress): a worker's memory is bounded by its
+        // run slots, and a long-lived server is better served by the allocator's defaults.
+        do {
+            try await serve()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            writeStandardError("fpga-worker: \(error)\n")
+            throw ExitCode.failure
+        }
+    }
+
+    private func serve() async throws {
+        if listDevices {
+            try printDevices()
+            return
+        }
+        guard let listen else { throw ValidationError("--listen HOST:PORT is required") }
+        let endpoint = try Endpoint(parsing: listen)
+        let metricsEndpoint = try metricsListen.map { try Endpoint(parsing: $0) }
+        // Before any node is made: each takes the factory bootstrapped when it is made.
+        let registry = PrometheusCollectorRegistry()
+        if metricsEndpoint != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
+        guard (10...60_000).contains(heartbeatMilliseconds) else {
+            throw ValidationError("--heartbeat-ms must be between 10 and 60000")
+        }
+        let token: AuthToken?
+        if let tokenFile {
+            token = try AuthToken.load(file: tokenFile)
+        } else {
+            token = try AuthToken.fromEnvironment()
+        }
+        if token == nil && !endpoint.isLoopback && !insecure {
+            throw WorkerCLIError(
+                "refusing to listen on \(endpoint) without a token: give --token-file FILE, set FPGACLUSTER_TOKEN, "
+                    + "or pass --insecure")
+        }
+        var model: TimingModel?
+        switch timing {
+        case nil, "none": model = nil
+        case "u50": model = .alveoU50Gzip
+        case let text?:
+            guard let rate = Double(text), rate > 0 else {
+                throw WorkerCLIError("--timing must be u50, none, or a rate in MB/s per compute unit")
+            }
+            model = TimingModel(latency: .microseconds(50), unitsPerSecond: rate * 1e6)
+        }
+        let kinds = devices.isEmpty ? ["sim"] : devices
+        if !xclbins.isEmpty && !kinds.contains(where: { $0.hasPrefix("xrt:") }) {
+            throw WorkerCLIError("--xclbin programs are for XRT devices: add --device xrt:INDEX")
+        }
+        var programs = try loadPrograms()
+        var classifier: CNVModel?
+        if let modelFile { classifier = try await CNVModel.read(path: modelFile) }
+        if let classifier {
+            guard kinds.contains("sim") || programs.programs["cnv"] != nil else {
+                throw WorkerCLIError("--model is for sim devices or an XRT device with --xclbin cnv=PATH")
+            }
+            // The operator vouches that the cnv bitstream has this model's weights.
+            if let xclbin = programs.programs.removeValue(forKey: "cnv") {
+                programs = programs.adding(xclbin, named: classifier.programName, capacity: FINNDriver.batchesAtOnce)
+            }
+        }
+        let engine = try classifier.map { try CNVEngine(model: $0) }
+        var nodes: [LocalNode] = []
+        for (index, kind) in kinds.enumerated() {
+            switch kind {
+            case "sim":
+                nodes.append(
+                    LocalNode(
+                        device: SimulatedDeviceFactory.make(index: index, timing: model, engine: engine),
+                        programs: classifier.map { ProgramLibrary.builtIn(classifying: $0) } ?? .builtIn))
+            case let xrt where xrt.hasPrefix("xrt:"):
+                guard !programs.programs.isEmpty else {
+                    throw WorkerCLIError("device \(xrt) needs at least one --xclbin NAME=PATH")
+                }
+                nodes.append(LocalNode(device: try XRTDeviceFactory.open(xrt), programs: programs))
+            default:
+                throw WorkerCLIError("unknown device '\(kind)' (use sim, xrt:INDEX or xrt:BDF)")
+            }
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = verbose ? .debug : .info
+            return handler
+        }
+        var settings = WorkerServer.Configuration()
+        settings.heartbeatInterval = .milliseconds(heartbeatMilliseconds)
+        settings.workerID = workerID ?? endpoint.description
+        guard (10...600_000).contains(handshakeTimeoutMilliseconds) else {
+            throw ValidationError("--handshake-timeout-ms must be between 10 and 600000")
+        }
+        settings.handshakeTimeout = .milliseconds(handshakeTimeoutMilliseconds)
+        let server = WorkerServer(
+            nodes: nodes, token: token, configuration: settings, logger: Logger(label: "fpga-worker"))
+        // The metrics server first: an address it cannot have stops the worker before it serves.
+        var metricsServer: MetricsServer?
+        if let metricsEndpoint {
+            var logger = Logger(label: "fpga-worker.metrics")
+            logger.logLevel = verbose ? .debug : .notice
+            metricsServer = try await MetricsServer.start(
+                host: metricsEndpoint.host, port: Int(metricsEndpoint.port), registry: registry,
+                checks: nodes.map(MetricsServer.check), logger: logger)
+        }
+        let bound: Endpoint
+        do {
+            bound = try await server.listen(on: endpoint)
+        } catch {
+            await metricsServer?.stop()
+            throw error
+        }
+        // Once listening, a shutdown closes the listener and serve() returns at once, even
+        // if it has not started yet.
+        let shutDown: @Sendable () -> Void = { Task { await server.shutdown() } }
+        let signals = InterruptSignals(shutDown)
+        defer { signals.stop() }
+        if exitWithStandardInput { watchStandardInput(then: shutDown) }
+        // The first line on standard output is the address, for scripts that asked for port 0.
+        // It comes after the handlers: a supervisor that read it may signal or close our input.
+        // With --metrics-listen, the second line is the metrics server's address.
+        writeStandardOutput(
+            "listening on \(bound)\n" + (metricsServer.map { "metrics on http://\($0.address)\n" } ?? ""))
+        await server.serve()
+        await metricsServer?.stop()
+    }
+}
+
+extension Serve {
+    /// Reads standard input on a thread of its own and, at its end (the supervisor closed
+    /// its pipe or died), runs `shutDown`: the same graceful shutdown as SIGTERM's, called
+    /// directly rather than through a signal to ourselves.
+    private func watchStandardInput(then shutDown: @escaping @Sendable () -> Void) {
+        startDedicatedThread(name: "fpga-stdin") {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+                if count > 0 || (count < 0 && errno == EINTR) { continue }
+                break
+            }
+            shutDown()
+        }
+    }
+
+    /// The --xclbin programs, each read and checked.
+    private func loadPrograms() throws -> ProgramLibrary {
+        var programs: [String: Xclbin] = [:]
+        for entry in xclbins {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex,
+                entry.index(after: equals) != entry.endIndex
+            else {
+                throw WorkerCLIError("--xclbin takes NAME=PATH (such as gzip=/opt/xclbin/gzip.xclbin), not '\(entry)'")
+            }
+            let name = String(entry[..<equals])
+            guard programs[name] == nil else { throw WorkerCLIError("--xclbin \(name) is given twice") }
+            programs[name] = try Xclbin.load(file: String(entry[entry.index(after: equals)...]), name: name)
+        }
+        return ProgramLibrary(programs)
+    }
+
+    /// Prints the cards XRT finds, or a line saying there are none.
+    private func printDevices() throws {
+        let found = try XRTDevice.list()
+        if found.isEmpty {
+            let emulation = XRTDevice.isEmulation ? " (XCL_EMULATION_MODE is set: emulated devices are not listed)" : ""
+            writeStandardOutput("no XRT devices found\(emulation)\n")
+        }
+        for device in found { writeStandardOutput("\(device)\n") }
+    }
+}
+
+/// Opens the cards a worker serves.
+enum XRTDeviceFactory {
+    /// `xrt:INDEX` or `xrt:BDF` (`xrt:0000:65:00.1`).
+    static func open(_ text: String) throws -> any Device {
+        let target = text.dropFirst("xrt:".count)
+        if let index = Int(target), index >= 0 { return try XRTDevice(index: index) }
+        let hex = "0123456789abcdefABCDEF"
+        let parts = target.split(separator: ":", omittingEmptySubsequences: false)
+        let shapeOK =
+            (parts.count == 2 || parts.count == 3) && parts.allSatisfy { !$0.isEmpty }
+            && parts.dropLast().allSatisfy { $0.allSatisfy(hex.contains) } && parts.last!.contains(".")
+        guard shapeOK else {
+            throw WorkerCLIError("bad device '\(text)': use xrt:INDEX (xrt:0) or xrt:BDF (xrt:0000:65:00.1)")
+        }
+        return try XRTDevice(bdf: String(target))
+    }
+}
+
+/// Makes the simulated devices a worker serves.
+enum SimulatedDeviceFactory {
+    /// A simulated device; with `engine`, it also runs that model's classifier program.
+    static func make(index: Int, timing: TimingModel?, engine: CNVEngine?) -> any Device {
+        let classifier = engine.map { ProgramLibrary.classifierKernels(engine: $0) } ?? []
+        return SimulatedDevice(
+            name: "sim\(index)", kernels: ProgramLibrary.builtInKernels + classifier, timing: timing)
+    }
+}
+
+struct WorkerCLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
