@@ -42,7 +42,7 @@ struct Status: AsyncParsableCommand {
     private static let messages = ToolMessages(tool: "fpga-worker", hint: ClusterOptions.hint(for:))
 
     func run() async throws {
-        let (endpoints, token) = try checkedArguments()
+        let (endpoints, token) = try await checkedArguments()
         var settings = WorkerConnection.Settings()
         settings.connectTimeout = .milliseconds(timeoutMilliseconds)
         let poller = StatusPoller(endpoints: endpoints, token: token, settings: settings)
@@ -57,11 +57,12 @@ struct Status: AsyncParsableCommand {
         }
     }
 
-    /// The endpoints and token, or one line on standard error and exit status 64.
-    private func checkedArguments() throws -> ([Endpoint], AuthToken?) {
+    /// The endpoints (hostfiles read, DNS names looked up, Slurm lists expanded) and token, or
+    /// one line on standard error and exit status 64.
+    private func checkedArguments() async throws -> ([Endpoint], AuthToken?) {
         do {
             guard cluster.localDevices == nil else { throw ValidationError("--local is not for status") }
-            guard let addresses = cluster.workerAddresses, !addresses.isEmpty else {
+            guard let addresses = try await cluster.workerAddresses(), !addresses.isEmpty else {
                 throw ValidationError("status needs --workers HOST:PORT,...")
             }
             guard (10...3_600_000).contains(intervalMilliseconds) else {
