@@ -140,6 +140,10 @@ let package = Package(
             dependencies: [
                 "FPGACluster", "FPGATransport", "FPGAExecution", "CPlatform", "CLibUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // --metrics-listen of the client tools: the dashboard and metrics while a job runs.
+                "FPGAJobs", "FPGAMetricsServer",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Samples/Support"),
         .executableTarget(

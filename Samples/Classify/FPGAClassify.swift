@@ -25,13 +25,17 @@ struct FPGAClassify: AsyncParsableCommand {
             is guessed from the name and length unless --format says. Without --workers the \
             images are classified on simulated FPGAs, one per core, with the model's weights. \
             Workers must have been started with the same model (fpga-worker --model FILE). \
-            With labels in the input, the summary gives the accuracy.
+            With labels in the input, the summary gives the accuracy. --metrics-listen HOST:PORT \
+            serves the cluster's dashboard (GET /), /status.json, /metrics and /health while the \
+            images are classified; the address is written to standard error.
             """)
 
     @Option(help: ArgumentHelp("The CNV-W1A1 model file (see brevitas_export.py).", valueName: "FILE"))
     var model: String
 
     @OptionGroup var devices: ClusterOptions
+
+    @OptionGroup var metricsListen: MetricsListenOption
 
     @Option(name: .short, help: ArgumentHelp("Write one class index per line, in input order.", valueName: "LABELS"))
     var output: String?
@@ -86,6 +90,8 @@ struct FPGAClassify: AsyncParsableCommand {
         let images = try await ImageBatch.read(path: input, format: format.flatMap { Self.formats[$0] })
         var settings = Cluster.Configuration()
         if let batchSize { settings.batchSize = batchSize }
+        // Before the cluster: its nodes count through the factory bootstrapped when they are made.
+        let registry = metricsListen.bootstrap()
         let cluster: Cluster
         if let addresses = try await devices.workerAddresses() {
             let token = try devices.token()
@@ -104,8 +110,14 @@ struct FPGAClassify: AsyncParsableCommand {
         var progress: ProgressHandler?
         if let bar { progress = { bar.update($0) } }
         let handler = progress
-        let report = try await runCancellingOnInterrupt {
-            try await cluster.classify(images, model: model, progress: handler)
+        let title = "fpga-classify \(input == "-" ? "stdin" : input)"
+        let status: @Sendable () async -> [DeviceStatus] = { await cluster.status() }
+        let report = try await metricsListen.serving(
+            tool: "fpga-classify", title: title, nodes: cluster.nodes, status: status, registry: registry
+        ) {
+            try await runCancellingOnInterrupt {
+                try await cluster.classify(images, model: model, progress: handler)
+            }
         }
         bar?.finish()
 

@@ -23,7 +23,10 @@ struct FPGACompress: AsyncParsableCommand {
         discussion: """
             Without cluster options the work runs on an embedded cluster of simulated FPGAs, \
             one per core. Output is a multi-member gzip file that every gzip reader accepts; \
-            this tool decompresses its own files in parallel. The input file is kept.
+            this tool decompresses its own files in parallel. The input file is kept. \
+            --metrics-listen HOST:PORT serves the cluster's dashboard (GET /, every device's \
+            utilisation and throughput), /status.json, /metrics and /health while the job runs; \
+            the address is written to standard error.
             """)
 
     @Flag(name: [.short, .long], help: "Decompress.")
@@ -38,6 +41,8 @@ struct FPGACompress: AsyncParsableCommand {
     var output: String?
 
     @OptionGroup var devices: ClusterOptions
+
+    @OptionGroup var metricsListen: MetricsListenOption
 
     @Option(
         name: .customLong("chunk-size"),
@@ -78,6 +83,8 @@ struct FPGACompress: AsyncParsableCommand {
         }
         var settings = Cluster.Configuration()
         if let chunkSize { settings.chunkSize = ByteCount.parse(chunkSize)! }
+        // Before the cluster: its nodes count through the factory bootstrapped when they are made.
+        let registry = metricsListen.bootstrap()
         let cluster: Cluster
         if let addresses = try await devices.workerAddresses() {
             let token = try devices.token()
@@ -99,13 +106,19 @@ struct FPGACompress: AsyncParsableCommand {
         if let bar { progress = { bar.update($0) } }
         let (input, decompress, force) = (self.input, self.decompress, self.force)
         let progressHandler = progress
-        let report = try await runCancellingOnInterrupt { () async throws -> JobReport in
-            if decompress {
-                return try await cluster.decompressFile(
+        let title = "fpga-compress \(input == "-" ? "stdin" : input)"
+        let status: @Sendable () async -> [DeviceStatus] = { await cluster.status() }
+        let report = try await metricsListen.serving(
+            tool: "fpga-compress", title: title, nodes: cluster.nodes, status: status, registry: registry
+        ) {
+            try await runCancellingOnInterrupt { () async throws -> JobReport in
+                if decompress {
+                    return try await cluster.decompressFile(
+                        at: input, to: destination, overwrite: force, progress: progressHandler)
+                }
+                return try await cluster.compressFile(
                     at: input, to: destination, overwrite: force, progress: progressHandler)
             }
-            return try await cluster.compressFile(
-                at: input, to: destination, overwrite: force, progress: progressHandler)
         }
         bar?.finish()
         if !quiet {

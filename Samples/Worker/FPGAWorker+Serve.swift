@@ -30,8 +30,9 @@ struct Serve: AsyncParsableCommand {
             for compression, cnv for classification). --model FILE (a CNV-W1A1 model file) makes \
             the sim devices classify with that model and names the cnv xclbin after it, so clients \
             can check they classify with the model they expect. --metrics-listen HOST:PORT serves \
-            GET /metrics (Prometheus text format) and GET /health (200, or 503 with the reason \
-            when a device's last run failed) over HTTP. Clients authenticate with the shared token from \
+            GET /metrics (Prometheus text format), GET /health (200, or 503 with the reason \
+            when a device's last run failed), and a dashboard of the devices on GET / \
+            (/status.json for scripts) over HTTP. Clients authenticate with the shared token from \
             --token-file or the FPGACLUSTER_TOKEN environment variable (HMAC-SHA256 \
             challenge-response; the token never crosses the wire). Listening on a \
             non-loopback address without a token is refused unless --insecure is given. \
@@ -44,7 +45,7 @@ struct Serve: AsyncParsableCommand {
     @Option(
         name: .customLong("metrics-listen"),
         help: ArgumentHelp(
-            "Serve GET /metrics (Prometheus) and GET /health over HTTP on this address (port 0 picks a free port).",
+            "Serve GET /metrics (Prometheus), GET /health and a dashboard (GET /) over HTTP on this address (port 0 picks a free port).",
             valueName: "HOST:PORT"))
     var metricsListen: String?
 
@@ -204,7 +205,8 @@ struct Serve: AsyncParsableCommand {
             logger.logLevel = verbose ? .debug : .notice
             metricsServer = try await MetricsServer.start(
                 host: metricsEndpoint.host, port: Int(metricsEndpoint.port), registry: registry,
-                checks: nodes.map(MetricsServer.check), logger: logger)
+                checks: nodes.map(MetricsServer.check), title: "fpga-worker \(settings.workerID)",
+                status: MetricsServer.status(of: nodes, host: settings.workerID), logger: logger)
         }
         let bound: Endpoint
         do {

@@ -1,4 +1,5 @@
 import FPGAJobs
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -13,6 +14,9 @@ import ServiceLifecycle
 /// saying why not.
 public typealias HealthCheck = @Sendable () async -> String?
 
+/// What the dashboard shows: the status of every device, in the order to show them.
+public typealias StatusProvider = @Sendable () async -> [DeviceStatus]
+
 /// An HTTP server for a worker process's operators: `GET /metrics` gives a Prometheus
 /// registry's metrics in the Prometheus text format, `GET /health` says whether every device
 /// is usable.
@@ -20,6 +24,9 @@ public typealias HealthCheck = @Sendable () async -> String?
 /// - `GET /metrics`: 200, content type `text/plain; version=0.0.4`, the registry's text.
 /// - `GET /health`: 200 `ok` when every check passes; 503 and each failing check's reason,
 ///   one per line, otherwise.
+/// - With a status provider: `GET /`, the ``Dashboard`` page (`text/html; charset=utf-8`),
+///   and `GET /status.json`, the statuses as a JSON array of ``DeviceStatus`` (sorted
+///   keys). Without one, both are 404.
 /// - Any other path: 404; any other method: 405.
 ///
 /// It runs on [Hummingbird](https://github.com/hummingbird-project/hummingbird) in a task of
@@ -44,11 +51,13 @@ public final class MetricsServer: Sendable {
     }
 
     /// Starts a server on `host:port` (port 0 picks a free one) that serves `registry` and
-    /// the health `checks`; returns once it listens. Throws ``MetricsServerError`` when it
-    /// cannot listen. Without a `logger`, the server logs notices and worse only.
+    /// the health `checks`, and with a `status` provider the dashboard under `title`;
+    /// returns once it listens. Throws ``MetricsServerError`` when it cannot listen. Without
+    /// a `logger`, the server logs notices and worse only. `now` stamps the dashboard.
     public static func start(
         host: String, port: Int, registry: PrometheusCollectorRegistry, checks: [HealthCheck],
-        logger: Logger? = nil
+        title: String = "FPGACluster", status: StatusProvider? = nil, logger: Logger? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
     ) async throws(MetricsServerError) -> MetricsServer {
         let logger =
             logger
@@ -58,7 +67,9 @@ public final class MetricsServer: Sendable {
                 return logger
             }()
         let (events, continuation) = AsyncStream.makeStream(of: Result<(String, Int), any Error>.self)
-        let responder = MetricsResponder(registry: registry, checks: checks)
+        let responder = MetricsResponder(
+            registry: registry, checks: checks,
+            dashboard: status.map { DashboardSource(title: title, status: $0, now: now) })
         let app = Application(
             responder: responder,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "fpga-worker"),
@@ -128,6 +139,16 @@ extension MetricsServer {
     public static func check(_ node: LocalNode) -> HealthCheck {
         { node.health.reason }
     }
+
+    /// The dashboard's statuses of a process's own nodes, in their order, each with `host`
+    /// as its host (a worker's id, as its clients name it).
+    public static func status(of nodes: [LocalNode], host: String) -> StatusProvider {
+        {
+            var statuses: [DeviceStatus] = []
+            for node in nodes { statuses.append(await node.status(host: host)) }
+            return statuses
+        }
+    }
 }
 
 /// Answers the server's requests; Hummingbird parses them and turns malformed ones away
@@ -137,10 +158,16 @@ struct MetricsResponder: HTTPResponder {
 
     let registry: PrometheusCollectorRegistry
     let checks: [HealthCheck]
+    let dashboard: DashboardSource?
+
+    /// The paths served: the dashboard's only with a status provider.
+    var paths: Set<String> {
+        dashboard == nil ? ["/metrics", "/health"] : ["/metrics", "/health", "/", "/status.json"]
+    }
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
-        guard path == "/metrics" || path == "/health" else {
+        guard paths.contains(path) else {
             return Self.text(.notFound, "not found\n")
         }
         guard request.method == .get else {
@@ -155,6 +182,9 @@ struct MetricsResponder: HTTPResponder {
             response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return response
         }
+        if let dashboard, path == "/" || path == "/status.json" {
+            return try await dashboard.respond(json: path == "/status.json")
+        }
         var failures: [String] = []
         for check in checks {
             if let reason = await check() { failures.append(reason) }
@@ -163,9 +193,35 @@ struct MetricsResponder: HTTPResponder {
         return Self.text(.serviceUnavailable, failures.map { $0 + "\n" }.joined())
     }
 
-    private static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
+    static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
         var response = Response(status: status, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         response.headers[.contentType] = "text/plain; charset=utf-8"
+        return response
+    }
+}
+
+/// What the dashboard's paths serve: the statuses, as a page under a title or as JSON.
+struct DashboardSource: Sendable {
+    let title: String
+    let status: StatusProvider
+    let now: @Sendable () -> Date
+
+    func respond(json: Bool) async throws -> Response {
+        let statuses = await status()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            var bytes = Array(try encoder.encode(statuses))
+            bytes.append(0x0a)
+            var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            response.headers[.contentType] = "application/json"
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
+        let page = Dashboard.html(title: title, statuses: statuses, time: now())
+        var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
+        response.headers[.contentType] = "text/html; charset=utf-8"
+        response.headers[.cacheControl] = "no-store"
         return response
     }
 }

@@ -31,6 +31,35 @@ struct ClassifyCommandTests {
 
     func lines(_ classes: [UInt8]) -> [UInt8] { Array(classes.map { "\($0)\n" }.joined().utf8) }
 
+    /// `--metrics-listen`: the dashboard's address on standard error before the summary; an
+    /// address in use (a worker's metrics port) is one line, before any output is written.
+    @Test func metricsListenSaysWhereTheDashboardIsOrFailsFirst() async throws {
+        let (folder, _) = try folder()
+        defer { folder.remove() }
+        let arguments = [
+            folder.file("images.raw"), "--model", folder.file("model.cnv"), "--local", "2", "-o",
+            folder.file("labels.txt"),
+        ]
+        let served = try await run(arguments + ["--metrics-listen", "127.0.0.1:0"])
+        #expect(served.status == 0, "\(served.error)")
+        let messages = served.error.split(separator: "\n")
+        #expect(messages.count == 2, "\(served.error)")
+        #expect(
+            messages.first?.wholeMatch(
+                of: /fpga-classify: dashboard on http:\/\/127\.0\.0\.1:[0-9]+\/ \(metrics on \/metrics\)/) != nil,
+            "\(served.error)")
+        #expect(try folder.read("labels.txt") == lines(Self.expected))
+
+        let worker = try await WorkerProcess.start(arguments: ["--metrics-listen", "127.0.0.1:0"])
+        defer { worker.stop() }
+        let taken = try await worker.metricsURL().dropFirst("http://".count)
+        try FileManager.default.removeItem(atPath: folder.file("labels.txt"))
+        let refused = try await run(arguments + ["--metrics-listen", String(taken)])
+        #expect(refused.status == 1)
+        #expect(refused.error == "fpga-classify: cannot serve metrics on \(taken): address already in use\n")
+        #expect(try !folder.contents().contains("labels.txt"))
+    }
+
     @Test func cifarInputPrintsTheAccuracy() async throws {
         let (folder, _) = try folder()
         defer { folder.remove() }

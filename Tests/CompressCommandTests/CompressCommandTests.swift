@@ -106,3 +106,94 @@ struct CompressCommandTests {
         #expect(try folder.contents() == [])
     }
 }
+
+/// `fpga-compress --metrics-listen`: the dashboard of a job's cluster, served while the job
+/// runs and gone when it ends. The job reads standard input, held open by the test, so it
+/// provably runs while the test reads the dashboard.
+@Suite("fpga-compress --metrics-listen")
+struct CompressDashboardTests {
+    static let executable = CompressCommandTests.executable
+
+    /// The sum of `key` over the devices of a /status.json body.
+    static func total(_ key: String, in json: String) throws -> Int {
+        let devices = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]], "not a JSON array: \(json)")
+        return devices.reduce(0) { $0 + (($1[key] as? Int) ?? 0) }
+    }
+
+    @Test func theDashboardShowsTheRunningJobAndStopsWithIt() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let data = TestData.logLines(count: 1 << 20)
+        let child = try await ChildProcess.start(
+            Self.executable,
+            arguments: [
+                "-q", "--local", "2", "--chunk-size", "64K", "--metrics-listen", "127.0.0.1:0", "-o",
+                folder.file("out.gz"), "-",
+            ],
+            input: .heldAfter(data))
+        defer { child.kill() }
+        try await waitUntil("the dashboard line of \(child.name)") { child.errorText.contains("\n") }
+        let line = child.errorText
+        let match = try #require(
+            line.wholeMatch(
+                of: /fpga-compress: dashboard on (http:\/\/127\.0\.0\.1:[0-9]+)\/ \(metrics on \/metrics\)\n/),
+            "standard error: \(line)")
+        let base = String(match.1)
+
+        // The 16 chunks of the input run on the devices; the job itself waits for the end of
+        // its input, which the test still holds.
+        let status = try await HTTPProbe.poll(base + "/status.json", for: "a completed run") {
+            try Self.total("completed", in: $0.body) > 0
+        }
+        #expect(status.contentType == "application/json")
+        let page = try await HTTPProbe.request("GET", base + "/")
+        #expect(page.status == 200)
+        #expect(page.contentType == "text/html; charset=utf-8")
+        #expect(page.body.contains("<title>fpga-compress stdin</title>"))
+        for device in ["sim0", "sim1"] {
+            #expect(page.body.contains("/\(device)\" data-host="), "no card for \(device)")
+        }
+        #expect(page.body.contains("class=\"utilisation\""))
+        #expect(page.body.contains("class=\"sparkline\""))
+        let metrics = try await HTTPProbe.request("GET", base + "/metrics")
+        #expect(metrics.body.contains("fpgacluster_device_runs_completed_total{"))
+        #expect(try await HTTPProbe.request("GET", base + "/health").body == "ok\n")
+        #expect(child.isRunning)
+
+        // A second job asking for the same port: one line, and no output file.
+        let taken = String(base.dropFirst("http://".count))
+        try folder.write("second", Array("second input".utf8))
+        let second = try await ExternalTools.run([
+            Self.executable, "--local", "1", "--metrics-listen", taken, "-o", folder.file("second.gz"),
+            folder.file("second"),
+        ])
+        #expect(second.status == 1)
+        #expect(second.error == "fpga-compress: cannot serve metrics on \(taken): address already in use\n")
+        #expect(try !folder.contents().contains("second.gz"))
+
+        child.closeStandardInput()
+        #expect(try await child.exit() == .exited(0), "\(child.errorText)")
+        #expect(child.errorText == line)
+        #expect(try await ExternalTools.run(["gzip", "-t", folder.file("out.gz")]).status == 0)
+        #expect(try await ExternalTools.gzipDecompress(try folder.read("out.gz")) == data)
+        // The job's end stopped the server.
+        await #expect(throws: ToolFailure.self) { _ = try await HTTPProbe.request("GET", base + "/health") }
+    }
+
+    @Test func aFailedJobStillEndsWithOneLineAfterTheDashboardLine() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        try folder.write("a", [1, 2, 3])
+        try folder.write("a.gz", [9])
+        let result = try await ExternalTools.run([
+            Self.executable, "--local", "1", "--metrics-listen", "127.0.0.1:0", folder.file("a"),
+        ])
+        #expect(result.status == 1)
+        let lines = result.error.split(separator: "\n")
+        #expect(lines.count == 2, "\(result.error)")
+        #expect(lines.first?.hasPrefix("fpga-compress: dashboard on http://127.0.0.1:") == true)
+        #expect(lines.last?.contains("already exists") == true)
+        #expect(try folder.read("a.gz") == [9])
+    }
+}

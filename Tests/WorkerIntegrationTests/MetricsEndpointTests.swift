@@ -1,5 +1,6 @@
 import FPGACluster
 import FPGATestSupport
+import Foundation
 import MetricsTestKit
 import Testing
 
@@ -14,7 +15,9 @@ struct MetricsEndpointTests {
     }
 
     @Test func metricsCountTheBytesOfARemoteJob() async throws {
-        let worker = try await startWorker(["--device", "sim", "--device", "sim", "--metrics-listen", "127.0.0.1:0"])
+        let worker = try await startWorker([
+            "--device", "sim", "--device", "sim", "--metrics-listen", "127.0.0.1:0", "--worker-id", "worker-a",
+        ])
         defer { worker.stop() }
         let url = try await worker.metricsURL()
         #expect(url.hasPrefix("http://127.0.0.1:"))
@@ -45,6 +48,17 @@ struct MetricsEndpointTests {
         let health = try await HTTPProbe.request("GET", url + "/health")
         #expect(health.status == 200)
         #expect(health.body == "ok\n")
+
+        // The dashboard's statuses: the worker's devices, its id as their host, the job's bytes counted.
+        let status = try await HTTPProbe.request("GET", url + "/status.json")
+        let statuses = try JSONDecoder().decode([DeviceStatus].self, from: Data(status.body.utf8))
+        #expect(statuses.map(\.device) == ["sim0", "sim1"])
+        #expect(statuses.allSatisfy { $0.host == "worker-a" && $0.problem == nil })
+        #expect(statuses.reduce(0) { $0 + $1.inputBytes } >= UInt64(data.count))
+        let page = try await HTTPProbe.request("GET", url + "/")
+        #expect(page.contentType == "text/html; charset=utf-8")
+        #expect(page.body.contains("<section class=\"device\" data-device=\"worker-a/sim0\""))
+        #expect(page.body.contains("<section class=\"device\" data-device=\"worker-a/sim1\""))
 
         // Shutting the worker down closes both ports.
         worker.closeStandardInput()
