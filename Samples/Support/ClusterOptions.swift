@@ -46,13 +46,6 @@ public struct ClusterOptions: ParsableArguments {
         if let dnsServer, (try? Endpoint(parsing: dnsServer)) == nil {
             throw ValidationError("--dns-server: '\(dnsServer)' is not HOST:PORT")
         }
-        if let workers {
-            do {
-                _ = try WorkerList(parsing: workers, defaultPort: workerPort)
-            } catch {
-                throw ValidationError("--workers: \(error)")
-            }
-        }
     }
 
     /// The `--workers` addresses, `HOST:PORT` each, once each: hostfiles read, DNS names looked

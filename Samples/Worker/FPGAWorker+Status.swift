@@ -1,8 +1,10 @@
 import ArgumentParser
 import FPGACluster
 import FPGAJobs
+import FPGAMetricsServer
 import FPGATransport
 import Foundation
+import Prometheus
 import SampleSupport
 import Synchronization
 
@@ -18,6 +20,9 @@ struct Status: AsyncParsableCommand {
             completed and failed inputs, and a PROBLEM column for unhealthy devices and workers \
             that could not be asked. --watch redraws it every --interval-ms until SIGINT or \
             SIGTERM (exit status 0). --json prints a JSON array instead, one object per device. \
+            --listen HOST:PORT serves the cluster's dashboard instead (GET /, the workers asked at \
+            each load; /status.json; /health, 503 naming the workers that do not answer) until SIGINT \
+            or SIGTERM, and prints `dashboard on http://HOST:PORT/` first. \
             Exit status 1 when a worker could not be asked (one line on standard error for each).
             """)
 
@@ -35,6 +40,12 @@ struct Status: AsyncParsableCommand {
     var intervalMilliseconds: Int = 1000
 
     @Option(
+        help: ArgumentHelp(
+            "Serve the cluster's dashboard on this address until SIGINT or SIGTERM (port 0 picks a free port).",
+            valueName: "HOST:PORT"))
+    var listen: String?
+
+    @Option(
         name: .customLong("timeout-ms"),
         help: ArgumentHelp("How long a worker has to connect and to answer, in milliseconds.", valueName: "MS"))
     var timeoutMilliseconds: Int = 5000
@@ -46,7 +57,9 @@ struct Status: AsyncParsableCommand {
         var settings = WorkerConnection.Settings()
         settings.connectTimeout = .milliseconds(timeoutMilliseconds)
         let poller = StatusPoller(endpoints: endpoints, token: token, settings: settings)
-        if watch {
+        if let listen {
+            try await serveDashboard(poller, on: try Endpoint(parsing: listen))
+        } else if watch {
             try await watchLoop(poller)
         } else {
             let round = await poller.poll()
@@ -72,6 +85,12 @@ struct Status: AsyncParsableCommand {
                 throw ValidationError("--timeout-ms must be between 10 and 600000")
             }
             if watch && json { throw ValidationError("--watch and --json do not go together") }
+            if listen != nil && (watch || json) {
+                throw ValidationError("--listen serves the dashboard: it does not go with --watch or --json")
+            }
+            if let listen, (try? Endpoint(parsing: listen)) == nil {
+                throw ValidationError("--listen: '\(listen)' is not HOST:PORT")
+            }
             let endpoints = try addresses.map { try Endpoint(parsing: $0) }
             return (endpoints, try cluster.token())
         } catch {
@@ -103,6 +122,30 @@ struct Status: AsyncParsableCommand {
         let signals = InterruptSignals { loop.cancel() }
         defer { signals.stop() }
         await loop.value
+        await poller.disconnect()
+    }
+
+    /// Serves the dashboard of every worker's devices until SIGINT or SIGTERM: each page load
+    /// asks the workers, so the page is as fresh as its last reload.
+    private func serveDashboard(_ poller: StatusPoller, on endpoint: Endpoint) async throws {
+        let workers = poller.endpoints.map(\.description).joined(separator: ", ")
+        let server: MetricsServer
+        do {
+            server = try await MetricsServer.start(
+                host: endpoint.host, port: Int(endpoint.port), registry: PrometheusCollectorRegistry(),
+                checks: [{ await poller.unanswered() }], title: "FPGACluster: \(workers)",
+                status: { await poller.poll().statuses })
+        } catch {
+            Self.messages.print("\(error)")
+            throw ExitCode.failure
+        }
+        // The first line on standard output is the address, for scripts that asked for port 0.
+        writeStandardOutput("dashboard on http://\(server.address)/\n")
+        let stopped = AsyncStream<Void>.makeStream()
+        let signals = InterruptSignals { stopped.continuation.finish() }
+        defer { signals.stop() }
+        for await _ in stopped.stream {}
+        await server.stop()
         await poller.disconnect()
     }
 
@@ -212,5 +255,12 @@ final class StatusPoller: Sendable {
 
     func disconnect() async {
         for connection in connections { await connection.disconnect() }
+    }
+
+    /// The workers that do not answer now, one line each (`HOST:PORT: reason`), or `nil`
+    /// when all do: a `/health` check.
+    func unanswered() async -> String? {
+        let failures = await poll().failures
+        return failures.isEmpty ? nil : failures.map { "\($0.worker): \($0.reason)" }.joined(separator: "\n")
     }
 }

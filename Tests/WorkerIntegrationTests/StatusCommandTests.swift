@@ -145,14 +145,65 @@ struct StatusCommandTests {
         #expect(watch.errorText.isEmpty)
     }
 
+    /// `status --listen`: the cluster view, every worker's devices on one dashboard, until a
+    /// signal; `/health` names a worker that stops answering.
+    @Test func listenServesTheClusterDashboardUntilASignal() async throws {
+        let one = try await startWorker(["--device", "sim"])
+        let two = try await startWorker(["--device", "sim", "--device", "sim"])
+        defer {
+            one.stop()
+            two.stop()
+        }
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        try await compress(over: [one, two], in: folder)
+        let view = try await ChildProcess.start(
+            workerExecutable,
+            arguments: ["status", "--workers", "\(one.address),\(two.address)", "--listen", "127.0.0.1:0"],
+            input: .held)
+        defer { view.kill() }
+        let line = try #require(try await view.firstOutputLine(), "\(view.errorText)")
+        #expect(line.hasPrefix("dashboard on http://127.0.0.1:") && line.hasSuffix("/"))
+        let url = String(line.dropFirst("dashboard on ".count).dropLast())
+
+        let page = try await HTTPProbe.request("GET", url + "/")
+        #expect(page.status == 200)
+        #expect(page.contentType.hasPrefix("text/html"))
+        for device in ["\(one.address)/sim0", "\(two.address)/sim0", "\(two.address)/sim1"] {
+            #expect(page.body.contains("data-device=\"\(device)\""), "\(device)")
+        }
+        let json = try await HTTPProbe.request("GET", url + "/status.json")
+        let rows = try JSONSerialization.jsonObject(with: Data(json.body.utf8)) as? [[String: Any]] ?? []
+        #expect(rows.count == 3)
+        let completed = rows.reduce(0) { $0 + (($1["completed"] as? Int) ?? 0) }
+        #expect(completed == (data.count + chunk - 1) / chunk)
+        #expect(try await HTTPProbe.request("GET", url + "/health").status == 200)
+
+        two.stop()
+        _ = try await two.exit()
+        let health = try await HTTPProbe.request("GET", url + "/health")
+        #expect(health.status == 503)
+        #expect(health.body.hasPrefix("\(two.address): "), "\(health.body)")
+
+        view.signal(SIGTERM)
+        #expect(try await view.exit() == .exited(0), "\(view.errorText)")
+    }
+
     @Test func badArgumentsAreOneLine() async throws {
         let missing = try await status([])
         #expect(missing.status == 64)
         #expect(missing.error == "fpga-worker: status needs --workers HOST:PORT,...\n")
-        let bad = try await status(["--workers", "nowhere"])
+        let bad = try await status(["--workers", "nowhere:http"])
         #expect(bad.status == 64)
-        #expect(bad.error.hasPrefix("fpga-worker: invalid address 'nowhere'"))
+        #expect(bad.error == "fpga-worker: bad worker 'nowhere:http': 'http' is not a port (1 to 65535)\n")
         #expect(bad.error.split(separator: "\n").count == 1)
+        // A name without a port gets the default one, and is then a worker that cannot be asked.
+        let unknown = try await status(["--workers", "nowhere.invalid"])
+        #expect(unknown.status == 1)
+        #expect(unknown.error.hasPrefix("fpga-worker: nowhere.invalid:7070: "), "\(unknown.error)")
+        let both = try await status(["--workers", "127.0.0.1:1", "--listen", "127.0.0.1:0", "--json"])
+        #expect(both.status == 64)
+        #expect(both.error == "fpga-worker: --listen serves the dashboard: it does not go with --watch or --json\n")
         let interval = try await status(["--workers", "127.0.0.1:1", "--watch", "--interval-ms", "0"])
         #expect(interval.status == 64)
         #expect(interval.error == "fpga-worker: --interval-ms must be between 10 and 3600000\n")
