@@ -4,14 +4,11 @@ extension DeviceStatus {
     /// The status as a STATUS_REPORT entry for device `index` (the host is not sent: the
     /// client names the worker as it reached it). Counts too large for the wire are
     /// clamped, a busy time to whole nanoseconds, a busy fraction to 1/10000ths, and the
-    /// history to its last ``StatusReport/maxSamples`` seconds.
+    /// history to its last `StatusReport.maxSamples` seconds.
     public func report(index: UInt16) -> StatusReport.Device {
+        // NaN and negative times are none; more than 570 years, or infinite, is the most the wire holds.
         let nanoseconds: UInt64 =
-            switch busySeconds {
-            case ..<0, .nan: 0
-            case ..<1.8e10: UInt64(busySeconds * 1e9)
-            default: .max  // More than 570 years, or infinite.
-            }
+            busySeconds.isNaN || busySeconds <= 0 ? 0 : busySeconds < 1.8e10 ? UInt64(busySeconds * 1e9) : .max
         return StatusReport.Device(
             index: index, name: device, kind: kind, program: program, computeUnits: UInt32(clamping: computeUnits),
             running: UInt32(clamping: running), queued: UInt32(clamping: queued), completed: completed, failed: failed,
