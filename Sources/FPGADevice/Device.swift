@@ -107,10 +107,13 @@ public struct DeviceInfo: Sendable, Hashable, CustomStringConvertible {
     /// A short name, unique within a process: `sim0`, `xrt:0`.
     public var name: String
     public var kind: Kind
+    /// A real card's PCIe address (`0000:65:00.1`), where the driver reports it.
+    public var pciAddress: String?
 
-    public init(name: String, kind: Kind) {
+    public init(name: String, kind: Kind, pciAddress: String? = nil) {
         self.name = name
         self.kind = kind
+        self.pciAddress = pciAddress
     }
 
     public var description: String { name }

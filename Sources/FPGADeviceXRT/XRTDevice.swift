@@ -61,8 +61,8 @@ public actor XRTDevice: LoadedProgramDevice {
 
     private init(handle: DeviceHandle, name: String) throws(DeviceError) {
         self.handle = handle
-        info = DeviceInfo(name: name, kind: .xrt)
         platformName = Self.property(of: handle.pointer, key: 0)
+        info = DeviceInfo(name: name, kind: .xrt, pciAddress: Self.property(of: handle.pointer, key: 1))
         executor = ThreadExecutor(name: "xrt-\(name.dropFirst(4))")
         waiters = BlockingThreadPool(name: "xrt-wait", threads: 1)
     }

@@ -16,7 +16,8 @@ import FPGADevice
 /// | `fpgacluster_device_runs_in_flight` | gauge | inputs in the driver now, running or waiting for a compute unit |
 ///
 /// Every metric has the labels `device` (its name), `kind` (`simulated` or `xrt`) and
-/// `program` (the loaded program's name).
+/// `program` (the loaded program's name), and a real card's also `bdf` (its PCIe address,
+/// where XRT reports it). The host is the scrape target's `instance`.
 struct DeviceMetrics: Sendable {
     let runsStarted: Counter
     let runsCompleted: Counter
@@ -31,7 +32,8 @@ struct DeviceMetrics: Sendable {
     static let prefix = "fpgacluster_device_"
 
     init(device: DeviceInfo, program: String, factory: any MetricsFactory) {
-        let dimensions = [("device", device.name), ("kind", device.kind.rawValue), ("program", program)]
+        var dimensions = [("device", device.name), ("kind", device.kind.rawValue), ("program", program)]
+        if let address = device.pciAddress { dimensions.append(("bdf", address)) }
         func counter(_ name: String) -> Counter {
             Counter(label: Self.prefix + name, dimensions: dimensions, factory: factory)
         }
