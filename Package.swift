@@ -231,7 +231,7 @@ let package = Package(
         .target(
             name: "FPGATestSupport",
             dependencies: [
-                "FPGACluster", "FPGADrivers", "FPGAKernels", "FPGADevice", "CZlib", "FPGATestSync",
+                "FPGACluster", "FPGADrivers", "FPGAKernels", "FPGADevice", "FPGAExecution", "CZlib", "FPGATestSync",
                 .product(name: "Clocks", package: "swift-clocks"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
@@ -315,7 +315,7 @@ let package = Package(
             name: "WorkerIntegrationTests",
             dependencies: [
                 "fpga-worker", "fpga-compress", "FPGACluster", "FPGADevice", "FPGADrivers", "FPGAKernels",
-                "FPGATransport", "FPGATestSupport", "CLibUV",
+                "FPGATransport", "FPGATestSupport", "FPGAExecution", "CLibUV",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(

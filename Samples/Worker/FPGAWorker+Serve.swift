@@ -36,7 +36,18 @@ struct Serve: AsyncParsableCommand {
             --token-file or the FPGACLUSTER_TOKEN environment variable (HMAC-SHA256 \
             challenge-response; the token never crosses the wire). Listening on a \
             non-loopback address without a token is refused unless --insecure is given. \
-            SIGINT or SIGTERM finishes the runs in flight, hands back the rest, and exits.
+            SIGINT or SIGTERM (or, with --exit-with-stdin, the end of standard input) finishes \
+            the runs in flight, hands back the rest, and exits. --device auto serves every card \
+            XRT finds, else one simulated device per core. Under systemd (Type=notify: \
+            NOTIFY_SOCKET is set) the worker sends READY=1 once its ports listen and STOPPING=1 \
+            when it starts to drain.
+
+            Exit status (sysexits.h): 0 stopped by a signal or the end of input, after draining; \
+            64 bad command line; 66 a file it must read (token, xclbin, model) is missing or \
+            unreadable; 69 a device cannot be opened; 75 the listen or metrics address is \
+            unavailable (in use, not local: a restart may help); 78 bad configuration (a \
+            malformed token, an xclbin that does not parse, a non-loopback address without a \
+            token, --xclbin without XRT devices); 1 anything else.
             """)
 
     @Option(help: ArgumentHelp("Address to listen on (port 0 picks a free port).", valueName: "HOST:PORT"))
@@ -51,7 +62,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("device"),
-        help: ArgumentHelp("A device to serve: sim, xrt:INDEX or xrt:BDF (repeatable).", valueName: "KIND"))
+        help: ArgumentHelp(
+            "A device to serve: sim, xrt:INDEX or xrt:BDF (repeatable); or auto alone: every card XRT finds, else one sim per core.",
+            valueName: "KIND"))
     var devices: [String] = []
 
     @Option(
@@ -111,32 +124,49 @@ struct Serve: AsyncParsableCommand {
             throw exit
         } catch {
             writeStandardError("fpga-worker: \(error)\n")
-            throw ExitCode.failure
+            throw ExitCode(ServeFailure.status(of: error).rawValue)
         }
     }
 
     private func serve() async throws {
         if listDevices {
-            try printDevices()
+            try ServeFailure.mapping(.unavailable) { try printDevices() }
             return
         }
         guard let listen else { throw ValidationError("--listen HOST:PORT is required") }
-        let endpoint = try Endpoint(parsing: listen)
-        let metricsEndpoint = try metricsListen.map { try Endpoint(parsing: $0) }
-        // Before any node is made: each takes the factory bootstrapped when it is made.
-        let registry = PrometheusCollectorRegistry()
-        if metricsEndpoint != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
+        let endpoint = try ServeFailure.mapping(.usage) { try Endpoint(parsing: listen) }
+        let metricsEndpoint = try ServeFailure.mapping(.usage) { try metricsListen.map { try Endpoint(parsing: $0) } }
         guard (10...60_000).contains(heartbeatMilliseconds) else {
             throw ValidationError("--heartbeat-ms must be between 10 and 60000")
         }
+        guard (10...600_000).contains(handshakeTimeoutMilliseconds) else {
+            throw ValidationError("--handshake-timeout-ms must be between 10 and 600000")
+        }
+        if devices.contains("auto") && devices.count > 1 {
+            throw ValidationError("--device auto serves every device it finds: give it alone")
+        }
+        // Before any node is made: each takes the factory bootstrapped when it is made.
+        let registry = PrometheusCollectorRegistry()
+        if metricsEndpoint != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = verbose ? .debug : .info
+            return handler
+        }
+        let logger = Logger(label: "fpga-worker")
         let token: AuthToken?
-        if let tokenFile {
-            token = try AuthToken.load(file: tokenFile)
-        } else {
-            token = try AuthToken.fromEnvironment()
+        do {
+            if let tokenFile {
+                token = try AuthToken.load(file: tokenFile)
+            } else {
+                token = try AuthToken.fromEnvironment()
+            }
+        } catch {
+            throw ServeFailure(ServeFailure.status(of: error), error)
         }
         if token == nil && !endpoint.isLoopback && !insecure {
-            throw WorkerCLIError(
+            throw ServeFailure(
+                .configuration,
                 "refusing to listen on \(endpoint) without a token: give --token-file FILE, set FPGACLUSTER_TOKEN, "
                     + "or pass --insecure")
         }
@@ -146,27 +176,36 @@ struct Serve: AsyncParsableCommand {
         case "u50": model = .alveoU50Gzip
         case let text?:
             guard let rate = Double(text), rate > 0 else {
-                throw WorkerCLIError("--timing must be u50, none, or a rate in MB/s per compute unit")
+                throw ValidationError("--timing must be u50, none, or a rate in MB/s per compute unit")
             }
             model = TimingModel(latency: .microseconds(50), unitsPerSecond: rate * 1e6)
         }
-        let kinds = devices.isEmpty ? ["sim"] : devices
-        if !xclbins.isEmpty && !kinds.contains(where: { $0.hasPrefix("xrt:") }) {
-            throw WorkerCLIError("--xclbin programs are for XRT devices: add --device xrt:INDEX")
+        let kinds = devices == ["auto"] ? automaticDevices(logger: logger) : devices.isEmpty ? ["sim"] : devices
+        if !xclbins.isEmpty && !kinds.contains(where: { $0.hasPrefix("xrt:") }) && devices != ["auto"] {
+            throw ServeFailure(.configuration, "--xclbin programs are for XRT devices: add --device xrt:INDEX")
         }
         var programs = try loadPrograms()
         var classifier: CNVModel?
-        if let modelFile { classifier = try await CNVModel.read(path: modelFile) }
+        if let modelFile {
+            do {
+                classifier = try await CNVModel.read(path: modelFile)
+            } catch let error as FileJobError {
+                throw ServeFailure(ServeFailure.status(of: error), error)
+            } catch {
+                throw ServeFailure(.configuration, error)
+            }
+        }
         if let classifier {
             guard kinds.contains("sim") || programs.programs["cnv"] != nil else {
-                throw WorkerCLIError("--model is for sim devices or an XRT device with --xclbin cnv=PATH")
+                throw ServeFailure(
+                    .configuration, "--model is for sim devices or an XRT device with --xclbin cnv=PATH")
             }
             // The operator vouches that the cnv bitstream has this model's weights.
             if let xclbin = programs.programs.removeValue(forKey: "cnv") {
                 programs = programs.adding(xclbin, named: classifier.programName, capacity: FINNDriver.batchesAtOnce)
             }
         }
-        let engine = try classifier.map { try CNVEngine(model: $0) }
+        let engine = try ServeFailure.mapping(.configuration) { try classifier.map { try CNVEngine(model: $0) } }
         var nodes: [LocalNode] = []
         for (index, kind) in kinds.enumerated() {
             switch kind {
@@ -177,47 +216,55 @@ struct Serve: AsyncParsableCommand {
                         programs: classifier.map { ProgramLibrary.builtIn(classifying: $0) } ?? .builtIn))
             case let xrt where xrt.hasPrefix("xrt:"):
                 guard !programs.programs.isEmpty else {
-                    throw WorkerCLIError("device \(xrt) needs at least one --xclbin NAME=PATH")
+                    throw ServeFailure(.configuration, "device \(xrt) needs at least one --xclbin NAME=PATH")
                 }
                 nodes.append(LocalNode(device: try XRTDeviceFactory.open(xrt), programs: programs))
             default:
-                throw WorkerCLIError("unknown device '\(kind)' (use sim, xrt:INDEX or xrt:BDF)")
+                throw ValidationError("unknown device '\(kind)' (use auto, sim, xrt:INDEX or xrt:BDF)")
             }
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = verbose ? .debug : .info
-            return handler
         }
         var settings = WorkerServer.Configuration()
         settings.heartbeatInterval = .milliseconds(heartbeatMilliseconds)
         settings.workerID = workerID ?? endpoint.description
-        guard (10...600_000).contains(handshakeTimeoutMilliseconds) else {
-            throw ValidationError("--handshake-timeout-ms must be between 10 and 600000")
-        }
         settings.handshakeTimeout = .milliseconds(handshakeTimeoutMilliseconds)
-        let server = WorkerServer(
-            nodes: nodes, token: token, configuration: settings, logger: Logger(label: "fpga-worker"))
+        let server = WorkerServer(nodes: nodes, token: token, configuration: settings, logger: logger)
         // The metrics server first: an address it cannot have stops the worker before it serves.
         var metricsServer: MetricsServer?
         if let metricsEndpoint {
             var logger = Logger(label: "fpga-worker.metrics")
             logger.logLevel = verbose ? .debug : .notice
-            metricsServer = try await MetricsServer.start(
-                host: metricsEndpoint.host, port: Int(metricsEndpoint.port), registry: registry,
-                checks: nodes.map(MetricsServer.check), title: "fpga-worker \(settings.workerID)",
-                status: MetricsServer.status(of: nodes, host: settings.workerID), logger: logger)
+            do {
+                metricsServer = try await MetricsServer.start(
+                    host: metricsEndpoint.host, port: Int(metricsEndpoint.port), registry: registry,
+                    checks: nodes.map(MetricsServer.check), title: "fpga-worker \(settings.workerID)",
+                    status: MetricsServer.status(of: nodes, host: settings.workerID), logger: logger)
+            } catch {
+                throw ServeFailure(.temporaryFailure, error)
+            }
         }
         let bound: Endpoint
         do {
             bound = try await server.listen(on: endpoint)
         } catch {
             await metricsServer?.stop()
-            throw error
+            throw ServeFailure(.temporaryFailure, error)
         }
+        // Not ServiceLifecycle's ServiceGroup (as MetricsServer uses inside): the start-up
+        // above must fail with the status of what failed before anything serves, and READY=1
+        // must follow both listens; a group would start its services concurrently and report
+        // their errors wrapped. Its gracefulShutdownSignals are Dispatch signal sources,
+        // which lose a signal that comes right after start (see InterruptSignals).
+        let notifier = ServiceNotification.fromEnvironment()
         // Once listening, a shutdown closes the listener and serve() returns at once, even
         // if it has not started yet.
-        let shutDown: @Sendable () -> Void = { Task { await server.shutdown() } }
+        let shutDown: @Sendable () -> Void = {
+            do {
+                try notifier?.stopping(status: "draining: finishing the runs in flight")
+            } catch {
+                logger.warning("\(error)")
+            }
+            Task { await server.shutdown() }
+        }
         let signals = InterruptSignals(shutDown)
         defer { signals.stop() }
         if exitWithStandardInput { watchStandardInput(then: shutDown) }
@@ -226,8 +273,35 @@ struct Serve: AsyncParsableCommand {
         // With --metrics-listen, the second line is the metrics server's address.
         writeStandardOutput(
             "listening on \(bound)\n" + (metricsServer.map { "metrics on http://\($0.address)\n" } ?? ""))
+        // READY=1 likewise: systemd may send SIGTERM as soon as it has it.
+        do {
+            try notifier?.ready(status: "serving \(nodes.count) devices on \(bound)")
+        } catch {
+            logger.warning("\(error)")
+        }
         await server.serve()
         await metricsServer?.stop()
+    }
+
+    /// `--device auto`: every card XRT finds, else (no card, or XRT not usable here) one
+    /// simulated device per core this process may run on; logs which.
+    private func automaticDevices(logger: Logger) -> [String] {
+        let cards: [XRTDeviceSummary]
+        var reason = "XRT finds no cards"
+        do {
+            cards = try XRTDevice.list()
+        } catch {
+            cards = []
+            reason = "XRT is not usable (\(error))"
+        }
+        if !cards.isEmpty {
+            logger.info("--device auto: serving the \(cards.count) cards XRT finds")
+            return cards.map { "xrt:\($0.index)" }
+        }
+        let cores = ProcessorInfo.activeCores
+        let unused = xclbins.isEmpty ? "" : "; the --xclbin programs are unused"
+        logger.info("--device auto: \(reason): serving \(cores) simulated devices, one per core\(unused)")
+        return Array(repeating: "sim", count: cores)
     }
 }
 
@@ -254,11 +328,17 @@ extension Serve {
             guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex,
                 entry.index(after: equals) != entry.endIndex
             else {
-                throw WorkerCLIError("--xclbin takes NAME=PATH (such as gzip=/opt/xclbin/gzip.xclbin), not '\(entry)'")
+                throw ValidationError("--xclbin takes NAME=PATH (such as gzip=/opt/xclbin/gzip.xclbin), not '\(entry)'")
             }
             let name = String(entry[..<equals])
-            guard programs[name] == nil else { throw WorkerCLIError("--xclbin \(name) is given twice") }
-            programs[name] = try Xclbin.load(file: String(entry[entry.index(after: equals)...]), name: name)
+            guard programs[name] == nil else { throw ValidationError("--xclbin \(name) is given twice") }
+            let path = String(entry[entry.index(after: equals)...])
+            // A file that is not there or not readable is the operator's to provide (66);
+            // one that does not parse is a wrong file (78).
+            if access(path, R_OK) != 0 {
+                throw ServeFailure(.noInput, "\(path): \(String(cString: strerror(errno)))")
+            }
+            programs[name] = try ServeFailure.mapping(.configuration) { try Xclbin.load(file: path, name: name) }
         }
         return ProgramLibrary(programs)
     }
@@ -279,16 +359,18 @@ enum XRTDeviceFactory {
     /// `xrt:INDEX` or `xrt:BDF` (`xrt:0000:65:00.1`).
     static func open(_ text: String) throws -> any Device {
         let target = text.dropFirst("xrt:".count)
-        if let index = Int(target), index >= 0 { return try XRTDevice(index: index) }
+        if let index = Int(target), index >= 0 {
+            return try ServeFailure.mapping(.unavailable) { try XRTDevice(index: index) }
+        }
         let hex = "0123456789abcdefABCDEF"
         let parts = target.split(separator: ":", omittingEmptySubsequences: false)
         let shapeOK =
             (parts.count == 2 || parts.count == 3) && parts.allSatisfy { !$0.isEmpty }
             && parts.dropLast().allSatisfy { $0.allSatisfy(hex.contains) } && parts.last!.contains(".")
         guard shapeOK else {
-            throw WorkerCLIError("bad device '\(text)': use xrt:INDEX (xrt:0) or xrt:BDF (xrt:0000:65:00.1)")
+            throw ValidationError("bad device '\(text)': use xrt:INDEX (xrt:0) or xrt:BDF (xrt:0000:65:00.1)")
         }
-        return try XRTDevice(bdf: String(target))
+        return try ServeFailure.mapping(.unavailable) { try XRTDevice(bdf: String(target)) }
     }
 }
 

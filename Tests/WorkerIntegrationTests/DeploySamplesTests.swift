@@ -1,6 +1,13 @@
+import FPGACluster
+import FPGAExecution
 import FPGATestSupport
+import FPGATransport
 import Foundation
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The files of `Samples/Deploy` are checked by the tools that will read them: systemd's own
 /// verifier for the unit, a YAML parser (Python's, Debian's python3-yaml) for the Kubernetes
@@ -24,6 +31,68 @@ struct DeploySamplesTests {
         #expect(result.error.isEmpty, "\(result.error)")
         #expect(unit.contains("Type=notify"))
         #expect(unit.contains("KillSignal=SIGTERM"))
+        #expect(unit.contains("RestartPreventExitStatus=64 66 78"))
+    }
+
+    /// The unit's ExecStart, run as systemd would run it with the settings of fpga-worker.env
+    /// (the listen addresses replaced by free loopback ports, the credential by a temporary
+    /// token): every flag it passes exists, the worker serves (--device auto: one simulated
+    /// device per core here), tells the notify socket READY=1, and drains on the unit's
+    /// KillSignal with exit status 0.
+    @Test func theUnitsCommandLineServes() async throws {
+        let folder = try TemporaryDirectory("unit")
+        defer { folder.remove() }
+        let unit = try String(contentsOfFile: "\(Self.deploy)/systemd/fpga-worker.service", encoding: .utf8)
+        let settings = try String(contentsOfFile: "\(Self.deploy)/systemd/fpga-worker.env", encoding: .utf8)
+        var variables: [String: String] = [:]
+        for line in settings.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            variables[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        #expect(variables["FPGA_WORKER_DEVICE"] == "auto")
+        variables["FPGA_WORKER_LISTEN"] = "127.0.0.1:0"
+        variables["FPGA_WORKER_METRICS_LISTEN"] = "127.0.0.1:0"
+        variables["CREDENTIALS_DIRECTORY"] = folder.path
+        try folder.write("token", Array("correct horse battery staple\n".utf8))
+
+        let execStart = try #require(
+            unit.split(separator: "\n").first { $0.hasPrefix("ExecStart=") }?.dropFirst("ExecStart=".count))
+        // systemd's expansion: ${NAME} is one word; $NAME alone splits at whitespace.
+        var words: [String] = []
+        for word in execStart.split(separator: " ") {
+            if word.hasPrefix("$") && !word.hasPrefix("${") {
+                words += (variables[String(word.dropFirst())] ?? "").split(separator: " ").map(String.init)
+                continue
+            }
+            var expanded = String(word)
+            for (name, value) in variables { expanded = expanded.replacingOccurrences(of: "${\(name)}", with: value) }
+            #expect(!expanded.contains("$"), "\(word) names a variable fpga-worker.env does not set")
+            words.append(expanded)
+        }
+        #expect(words.first == "/usr/local/bin/fpga-worker")
+
+        let socket = try NotifySocket(path: folder.file("notify"))
+        let child = try await ChildProcess.start(
+            workerExecutable, arguments: Array(words.dropFirst()),
+            environment: ["FPGACLUSTER_TOKEN": nil, "NOTIFY_SOCKET": socket.address], input: .held)
+        defer { child.kill() }
+        let line = try #require(try await child.firstOutputLine(), "\(child.errorText)")
+        try #require(line.hasPrefix("listening on "), "\(line)")
+        let address = String(line.dropFirst("listening on ".count))
+        let ready = try await socket.message(with: "READY=1")
+        let cores = ProcessorInfo.activeCores
+        #expect(ready.contains("STATUS=serving \(cores) devices on \(address)\n"), "\(ready)")
+
+        let token = try AuthToken.load(file: folder.file("token"))
+        let remote = WorkerConnection(endpoint: try Endpoint(parsing: address), token: token, settings: testSettings())
+        let welcome = try await remote.connect()
+        await remote.disconnect()
+        #expect(welcome.devices.count == cores)
+
+        #expect(unit.contains("KillSignal=SIGTERM"))
+        child.signal(SIGTERM)
+        _ = try await socket.message(with: "STOPPING=1")
+        #expect(try await child.exit() == .exited(0))
     }
 
     /// The manifests as JSON, one object per YAML document, through `yaml.safe_load_all`.

@@ -114,7 +114,7 @@ struct RemoteClusterTests {
 
     @Test func workerWithoutTokenRefusesNonLoopback() async throws {
         let result = try await ExternalTools.run([workerExecutable, "--listen", "0.0.0.0:0"])
-        #expect(result.status == 1)
+        #expect(result.status == 78, "EX_CONFIG")
         #expect(result.error.contains("refusing to listen on 0.0.0.0:0 without a token"))
         #expect(result.error.split(separator: "\n").count == 1)
     }

@@ -48,18 +48,19 @@ struct XRTWorkerTests {
         defer { folder.remove() }
         try folder.write("garbage.xclbin", [UInt8](repeating: 0x5a, count: 1000))
         let environment = try NoopXRT.environment().map { "\($0.key)=\($0.value)" }
-        let cases: [([String], String)] = [
-            (["--device", "xrt:0"], "needs at least one --xclbin"),
-            (["--device", "xrt:zz", "--xclbin", "gzip=/nonexistent"], "No such file"),
-            (["--device", "xrt:0", "--xclbin", "gzip"], "NAME=PATH"),
-            (["--device", "xrt:0", "--xclbin", "gzip=\(folder.file("garbage.xclbin"))"], "magic"),
-            (["--device", "xrt:nope", "--xclbin", "gzip=\(folder.file("garbage.xclbin"))"], "magic"),
-            (["--xclbin", "gzip=/x"], "for XRT devices"),
+        // With the exit status each gets (sysexits.h: 64 usage, 66 no input, 78 configuration).
+        let cases: [([String], Int32, String)] = [
+            (["--device", "xrt:0"], 78, "needs at least one --xclbin"),
+            (["--device", "xrt:zz", "--xclbin", "gzip=/nonexistent"], 66, "No such file"),
+            (["--device", "xrt:0", "--xclbin", "gzip"], 64, "NAME=PATH"),
+            (["--device", "xrt:0", "--xclbin", "gzip=\(folder.file("garbage.xclbin"))"], 78, "magic"),
+            (["--device", "xrt:nope", "--xclbin", "gzip=\(folder.file("garbage.xclbin"))"], 78, "magic"),
+            (["--xclbin", "gzip=/x"], 78, "for XRT devices"),
         ]
-        for (arguments, message) in cases {
+        for (arguments, status, message) in cases {
             let result = try await ExternalTools.run(
                 environment + [workerExecutable, "--listen", "127.0.0.1:0"] + arguments)
-            #expect(result.status != 0, "\(arguments)")
+            #expect(result.status == status, "\(arguments)")
             #expect(result.error.contains(message), "\(arguments): \(result.error)")
             #expect(result.error.split(separator: "\n").count == 1, "\(arguments): \(result.error)")
         }
@@ -70,7 +71,7 @@ struct XRTWorkerTests {
                 workerExecutable, "--listen", "127.0.0.1:0", "--device", "xrt:nope", "--xclbin",
                 "gzip=\(folder.file("gzip.xclbin"))",
             ])
-        #expect(bad.status != 0)
+        #expect(bad.status == 64)
         #expect(bad.error.contains("bad device 'xrt:nope'"), "\(bad.error)")
         // Listing under noop: XRT enumerates no cards, and says why.
         let list = try await ExternalTools.run(environment + [workerExecutable, "--list-devices"])
