@@ -13,6 +13,7 @@ import Logging
 import Metrics
 import Prometheus
 import SampleSupport
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -226,6 +227,9 @@ struct Serve: AsyncParsableCommand {
         var settings = WorkerServer.Configuration()
         settings.heartbeatInterval = .milliseconds(heartbeatMilliseconds)
         settings.workerID = workerID ?? endpoint.description
+        // The dashboard names the devices' host by the worker's id; without --worker-id, by the
+        // address it listens on, which port 0 makes known only once it listens.
+        let dashboardHost = Mutex(settings.workerID)
         settings.handshakeTimeout = .milliseconds(handshakeTimeoutMilliseconds)
         let server = WorkerServer(nodes: nodes, token: token, configuration: settings, logger: logger)
         // The metrics server first: an address it cannot have stops the worker before it serves.
@@ -236,8 +240,8 @@ struct Serve: AsyncParsableCommand {
             do {
                 metricsServer = try await MetricsServer.start(
                     host: metricsEndpoint.host, port: Int(metricsEndpoint.port), registry: registry,
-                    checks: nodes.map(MetricsServer.check), title: "fpga-worker \(settings.workerID)",
-                    status: MetricsServer.status(of: nodes, host: settings.workerID), logger: logger)
+                    checks: nodes.map(MetricsServer.check), title: "fpga-worker \(workerID ?? LocalNode.hostName)",
+                    status: MetricsServer.status(of: nodes) { dashboardHost.withLock { $0 } }, logger: logger)
             } catch {
                 throw ServeFailure(.temporaryFailure, error)
             }
@@ -245,6 +249,7 @@ struct Serve: AsyncParsableCommand {
         let bound: Endpoint
         do {
             bound = try await server.listen(on: endpoint)
+            if workerID == nil { dashboardHost.withLock { $0 = bound.description } }
         } catch {
             await metricsServer?.stop()
             throw ServeFailure(.temporaryFailure, error)

@@ -143,8 +143,15 @@ extension MetricsServer {
     /// The dashboard's statuses of a process's own nodes, in their order, each with `host`
     /// as its host (a worker's id, as its clients name it).
     public static func status(of nodes: [LocalNode], host: String) -> StatusProvider {
+        status(of: nodes) { host }
+    }
+
+    /// The same, with the host read at each request: for a name known only later, such as
+    /// the address a worker asked to listen on port 0 was given.
+    public static func status(of nodes: [LocalNode], host: @escaping @Sendable () -> String) -> StatusProvider {
         {
             var statuses: [DeviceStatus] = []
+            let host = host()
             for node in nodes { statuses.append(await node.status(host: host)) }
             return statuses
         }

@@ -124,6 +124,10 @@ struct MetricsEndpointTests {
         let metrics = try await HTTPProbe.request("GET", url + "/metrics")
         #expect(metrics.status == 200)
         #expect(Self.sum("fpgacluster_device_input_bytes_total", in: metrics.body) >= Double(data.count))
+        // Without --worker-id, the dashboard names the host by the address the worker got for port 0.
+        let status = try await HTTPProbe.request("GET", url + "/status.json")
+        let rows = try JSONSerialization.jsonObject(with: Data(status.body.utf8)) as? [[String: Any]] ?? []
+        #expect(rows.map { $0["host"] as? String } == [worker.address])
 
         clients.closeStandardInput()
         #expect(try await clients.exit() == .exited(0))
