@@ -1,6 +1,7 @@
 import FPGAJobs
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import Prometheus
@@ -53,11 +54,12 @@ public final class MetricsServer: Sendable {
     /// Starts a server on `host:port` (port 0 picks a free one) that serves `registry` and
     /// the health `checks`, and with a `status` provider the dashboard under `title`;
     /// returns once it listens. Throws ``MetricsServerError`` when it cannot listen. Without
-    /// a `logger`, the server logs notices and worse only. `now` stamps the dashboard.
+    /// a `logger`, the server logs notices and worse only. `now` stamps the dashboard. A
+    /// connection idle for `idleTimeout` (nothing read or written) is closed.
     public static func start(
         host: String, port: Int, registry: PrometheusCollectorRegistry, checks: [HealthCheck],
         title: String = "FPGACluster", status: StatusProvider? = nil, logger: Logger? = nil,
-        now: @escaping @Sendable () -> Date = Date.init
+        now: @escaping @Sendable () -> Date = Date.init, idleTimeout: Duration = .seconds(60)
     ) async throws(MetricsServerError) -> MetricsServer {
         let logger =
             logger
@@ -70,8 +72,13 @@ public final class MetricsServer: Sendable {
         let responder = MetricsResponder(
             registry: registry, checks: checks,
             dashboard: status.map { DashboardSource(title: title, status: $0, now: now) })
+        // A connection with nothing read or written for `idleTimeout` is closed: a client that
+        // sends half a request, or stops reading, does not hold it for the life of the process.
+        let (seconds, attoseconds) = idleTimeout.components
+        let idle = TimeAmount.nanoseconds(max(1, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
         let app = Application(
             responder: responder,
+            server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: idle)),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "fpga-worker"),
             onServerRunning: { channel in
                 let bound = channel.localAddress

@@ -101,6 +101,19 @@ struct MetricsServerTests {
         await server.stop()
     }
 
+    /// A client that sends half a request and waits is cut off once the connection has been
+    /// idle for the server's idle timeout; the wait ends when the server closes, not on a timer.
+    @Test func anIdleHalfRequestIsClosed() async throws {
+        let server = try await MetricsServer.start(
+            host: "127.0.0.1", port: 0, registry: PrometheusCollectorRegistry(), checks: [],
+            idleTimeout: .milliseconds(200))
+        let status = try await HTTPProbe.rawStatusLine(host: server.host, port: server.port, sending: "GET /metr")
+        // Closed without an answer (or with 408 Request Timeout): either way, not held.
+        #expect(status.isEmpty || status.hasPrefix("HTTP/1.1 408"), "\(status)")
+        #expect(try await HTTPProbe.request("GET", "http://\(server.address)/health").status == 200)
+        await server.stop()
+    }
+
     @Test func aPortInUseIsATypedError() async throws {
         let first = try await MetricsServer.start(
             host: "127.0.0.1", port: 0, registry: PrometheusCollectorRegistry(), checks: [])
