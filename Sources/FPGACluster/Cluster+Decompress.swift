@@ -72,16 +72,33 @@ extension Cluster {
         }
     }
 
-    /// Streams any gzip file through one inflater, reading and inflating on the pool.
+    /// Streams any gzip file through one inflater. Reading the next piece (on the
+    /// reader's thread), inflating this one (on the pool) and writing the previous
+    /// output (on the writer's thread) overlap, so one core inflates all the time.
     private func inflateSequentially(reader: FileReader, writer: FileWriter, tracker: ProgressTracker) async throws
         -> Int
     {
         let inflater = SendableInflater()
-        while true {
-            guard let (_, piece) = try await reader.nextChunk(maximum: 1 << 20), !piece.isEmpty else { break }
-            let inflated = try await BlockingThreadPool.shared.run { try inflater.feed(piece) }
-            try await writer.write(inflated)
-            tracker.advance(by: piece.count)
+        let pieceSize = 1 << 20
+        var nextRead: Task<ArraySlice<UInt8>?, any Error>? = Task {
+            try await reader.nextChunk(maximum: pieceSize)?.input
+        }
+        var pendingWrite: Task<Void, any Error>?
+        do {
+            while let read = nextRead {
+                guard let piece = try await read.value, !piece.isEmpty else { break }
+                nextRead = Task { try await reader.nextChunk(maximum: pieceSize)?.input }
+                let inflated = try await BlockingThreadPool.shared.run { try inflater.feed(piece) }
+                try await pendingWrite?.value
+                pendingWrite = Task { for output in inflated { try await writer.write(output) } }
+                tracker.advance(by: piece.count)
+            }
+            try await pendingWrite?.value
+        } catch {
+            // Nothing may touch the reader or writer after this returns: wait for both.
+            _ = try? await nextRead?.value
+            _ = try? await pendingWrite?.value
+            throw error
         }
         try inflater.finish()
         return inflater.members
@@ -103,12 +120,30 @@ private final class SendableInflater: @unchecked Sendable {
 
     var members: Int { inflater.members }
 
-    func feed(_ piece: ArraySlice<UInt8>) throws -> [UInt8] {
-        var output: [UInt8] = []
+    /// Inflates `piece` straight into arrays sized from the compression ratio so far
+    /// (uninitialised, so nothing is zeroed or copied); more than one only when the
+    /// estimate falls short.
+    func feed(_ piece: ArraySlice<UInt8>) throws -> [[UInt8]] {
+        var outputs: [[UInt8]] = []
         try piece.withUnsafeBytes { raw in
-            try inflater.feed(raw) { output.append(contentsOf: $0) }
+            var position = 0
+            while true {
+                let ratio = inflater.bytesIn > 0 ? Double(inflater.bytesOut) / Double(inflater.bytesIn) : 4
+                let estimate = Double(raw.count - position) * min(ratio, 1032) * 1.0625
+                let capacity = min(max(Int(estimate) + (64 << 10), 256 << 10), 64 << 20)
+                var full = false
+                let output = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+                    let (consumed, produced) = try inflater.inflate(
+                        UnsafeRawBufferPointer(rebasing: raw[position...]), into: UnsafeMutableRawBufferPointer(buffer))
+                    position += consumed
+                    initialized = produced
+                    full = produced == capacity
+                }
+                if !output.isEmpty { outputs.append(output) }
+                if !full { return }
+            }
         }
-        return output
+        return outputs
     }
 
     func finish() throws { try inflater.finish() }
