@@ -7,7 +7,8 @@
 #   make test-observability  Prometheus, Chromium and tmux against workers during real jobs
 #   make test-slurm   the Slurm batch script of Samples/Deploy on a real single-node Slurm (root)
 #   make fuzz         a million seeded frames through the connections' frame decoder
-#   make bench        compare fpga-compress with gzip, pigz and igzip on a 1 GiB input
+#   make bench        compare fpga-compress with gzip, pigz and igzip on a 1 GiB input, and fpga-compress -d
+#                     with igzip -d (a foreign single-member file and its own file, medians of 5)
 #   make bench-transport  measure remote workers on loopback against iperf3 and a local run
 #   make bench-cnv    the CNV-W1A1 engine's images/s on 1 and 2 threads, every kernel variant
 #   make brevitas-parity  check the Brevitas converter and fpga-classify against Brevitas (a CPU torch in

@@ -91,7 +91,7 @@ let package = Package(
 
         // MARK: Kernels and drivers
         .target(name: "FPGAKernels", dependencies: ["FPGADevice", "CBinaryNet", "CISAL", "CZlib"]),
-        .target(name: "FPGADrivers", dependencies: ["FPGADevice", "FPGAKernels", "CISAL", "CZlib"]),
+        .target(name: "FPGADrivers", dependencies: ["FPGADevice", "FPGAKernels", "CISAL"]),
 
         // MARK: Jobs and nodes: what the client and the worker process share
         .target(
@@ -277,7 +277,8 @@ let package = Package(
         .testTarget(
             name: "FPGADriversTests",
             dependencies: [
-                "FPGADrivers", "FPGATestSupport", "FPGATestSync", .product(name: "Clocks", package: "swift-clocks"),
+                "FPGADrivers", "FPGAKernels", "FPGATestSupport", "FPGATestSync", "CZlib",
+                .product(name: "Clocks", package: "swift-clocks"),
             ]),
         .testTarget(
             name: "FPGADeviceXRTTests",

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Compares fpga-compress with gzip -1, pigz -1 and igzip -1 on one input, one run each.
+# Compares fpga-compress with gzip -1, pigz -1 and igzip -1 on one input, one run each;
+# then runs Scripts/bench-decompress.sh: fpga-compress -d against igzip -d.
 #
 # Usage: Scripts/bench-compress.sh            (from the repository root, or via `make bench`)
 #
@@ -14,6 +15,8 @@
 #   OUT_DIR      where inputs, outputs and timings go (bench-out)
 #   MEMORY_TEST  1: compress a 2 GiB input with fpga-compress only and report its peak
 #                RSS against the 256 MiB target
+#   DECOMPRESS_INPUT  the decompression benchmark's input (default: DECOMPRESS_SIZE=64M of
+#                mixed data; see Scripts/bench-decompress.sh)
 #
 # Each tool runs under `/usr/bin/time -f '%e %M'` (wall seconds, peak RSS in KiB) and
 # its output is checked with `gzip -t`. The script prints figures and ratios; it never
@@ -122,3 +125,7 @@ echo "size vs gzip -1: compressed size / gzip -1's (lower is smaller)."
 echo "speed vs pigz: pigz's seconds / the tool's (above 1 is faster than pigz -1 -p 2)."
 
 rm -f "$OUT_DIR"/out.*.gz "$OUT_DIR/time.txt"
+
+echo
+INPUT="${DECOMPRESS_INPUT:-}" OUT_DIR="$OUT_DIR" LOCAL="$LOCAL" FPGA_COMPRESS="$FPGA_COMPRESS" \
+    Scripts/bench-decompress.sh

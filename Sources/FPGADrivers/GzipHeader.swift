@@ -33,8 +33,12 @@ public struct GzipHeader: Sendable, Hashable {
     }
 
     /// Parses the header at the start of `bytes`, which begin at `offset` in the stream
-    /// (for error messages).
-    public static func parse(_ bytes: UnsafeRawBufferPointer, offset: Int) throws(GzipError) -> ParseResult {
+    /// (for error messages). With `readingIndex` false the FEXTRA field is skipped
+    /// unread, as gzip does: a foreign file's extra field need not be well-formed
+    /// subfields, and its `index` is then nil.
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer, offset: Int, readingIndex: Bool = true
+    ) throws(GzipError) -> ParseResult {
         guard bytes.count >= 10 else {
             if bytes.count >= 1 && bytes[0] != 0x1f || bytes.count >= 2 && bytes[1] != 0x8b {
                 throw .notGzip(offset: offset)
@@ -52,8 +56,10 @@ public struct GzipHeader: Sendable, Hashable {
             let extraLength = Int(bytes[position]) | Int(bytes[position + 1]) << 8
             position += 2
             guard bytes.count >= position + extraLength else { return .needMore(position + extraLength) }
-            index = try parseExtra(
-                UnsafeRawBufferPointer(rebasing: bytes[position..<(position + extraLength)]), offset: offset)
+            if readingIndex {
+                index = try parseExtra(
+                    UnsafeRawBufferPointer(rebasing: bytes[position..<(position + extraLength)]), offset: offset)
+            }
             position += extraLength
         }
         for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {

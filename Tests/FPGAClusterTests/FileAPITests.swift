@@ -45,6 +45,24 @@ struct FileAPITests {
         #expect(try folder.read("plain") == data)
     }
 
+    /// Concatenated foreign members, stored and coded blocks, zero padding: more input
+    /// and output than one of the sequential path's reused buffers holds.
+    @Test func foreignMultiMemberFileDecompressesSequentially() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let first = TestData.random(count: 700_000)
+        let second = TestData.logLines(count: 2 << 20)
+        let a = try await ExternalTools.run(["gzip", "-1", "-c"], input: first).output
+        let b = try await ExternalTools.run(["gzip", "-9", "-c"], input: second).output
+        try folder.write("two.gz", a + b + [0, 0, 0])
+        let cluster = try Cluster(devices: .simulated(count: 1))
+        let report = try await cluster.decompressFile(at: folder.file("two.gz"), to: folder.file("two"))
+        #expect(report.chunks == 2)
+        #expect(report.bytesOut == first.count + second.count)
+        let same = try folder.read("two") == first + second
+        #expect(same)
+    }
+
     @Test func existingOutputIsKeptUnlessOverwriting() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }

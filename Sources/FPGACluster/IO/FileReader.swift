@@ -83,6 +83,16 @@ actor FileReader {
         return (nextIndex, bytes[...])
     }
 
+    /// Reads the next bytes into `buffer`, as many as it holds (fewer only at the end);
+    /// returns how many (0 at the end). For readers that reuse their buffers.
+    func nextChunk(into buffer: IOBuffer) throws -> Int {
+        guard !ended else { return 0 }
+        let count = try fill(buffer.bytes)
+        if count < buffer.bytes.count { ended = true }
+        nextIndex += 1
+        return count
+    }
+
     /// Reads up to `buffer.count` bytes at the current position, fewer only at the end.
     func fill(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var filled = 0

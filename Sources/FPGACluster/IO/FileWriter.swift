@@ -73,18 +73,26 @@ actor FileWriter {
 
     /// Appends bytes.
     func write(_ bytes: ArraySlice<UInt8>) throws {
-        try bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let put = systemWrite(descriptor, raw.baseAddress! + done, raw.count - done)
-                if put < 0 {
-                    if errno == EINTR { continue }
-                    throw FileJobError.outputUnwritable(path, reason: systemErrorMessage())
-                }
-                done += put
+        try bytes.withUnsafeBytes { try write(raw: $0) }
+    }
+
+    /// Appends the first `count` bytes of `buffer`, which its owner leaves alone until
+    /// this returns.
+    func write(_ buffer: IOBuffer, count: Int) throws {
+        try write(raw: UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<count]))
+    }
+
+    private func write(raw: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < raw.count {
+            let put = systemWrite(descriptor, raw.baseAddress! + done, raw.count - done)
+            if put < 0 {
+                if errno == EINTR { continue }
+                throw FileJobError.outputUnwritable(path, reason: systemErrorMessage())
             }
+            done += put
         }
-        bytesWritten += bytes.count
+        bytesWritten += raw.count
     }
 
     /// Closes the temporary file and renames it to the destination.
