@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // The direction of dependencies, lowest first:
-//   C shims (CPlatform, CBinaryNet, CZlib, CISAL, CLibUV, CXRT) -> FPGAExecution (threads) ->
+//   C shims (CPlatform, CBinaryNet, CZlib, CISAL, CLibUV, CAres, CXRT) -> FPGAExecution (threads) ->
 //   FPGATransport (libuv, wire protocol) and FPGADevice (device model, simulated device, AXLF reader) ->
 //   FPGADeviceXRT (real cards through XRT; only fpga-worker and its tests need it) ->
 //   FPGAKernels (software kernels) -> FPGADrivers (host drivers, gzip format) ->
