@@ -20,7 +20,11 @@ struct HostilePeerTests {
     /// at its pace) and long enough that a normal client's handshake on a loaded machine is
     /// never cut off by it (500 ms was, once, in a full `make test` run; 3 s once on a machine
     /// loaded far beyond two cores).
-    static let workerFlags = ["--handshake-timeout-ms", "5000"]
+    /// 10 s: short enough to cut off a HELLO sent a byte per 200 ms (12 s at least) and to
+    /// close every hostile peer well within ``closeDeadline``, long enough for the normal
+    /// client of `expectServed` to finish its handshake while stress-ng and the rest of the
+    /// suite hold both cores (5 s was not: one run under `make test-stress` saw it time out).
+    static let workerFlags = ["--handshake-timeout-ms", "10000"]
 
     /// How long a hostile connection may stay open before the test fails.
     static let closeDeadline: Duration = .seconds(30)
@@ -92,7 +96,7 @@ struct HostilePeerTests {
         }
         #expect(verdict.closed, "\(verdict)")
         #expect(verdict.errorCodes == [.timeout], "\(verdict)")
-        // 60 bytes take at least 12 s at this pace (longer on a loaded machine); the 5 s
+        // 60 bytes take at least 12 s at this pace (longer on a loaded machine); the 10 s
         // deadline ends it before the HELLO is complete.
         #expect(sent < hello.count, "\(sent) of \(hello.count) bytes were sent before the worker gave up")
         try await expectServed(by: worker)
