@@ -49,118 +49,178 @@ extension Cluster {
                 let chunks = try await inflateSequentially(reader: reader, writer: writer, tracker: tracker)
                 return (chunks, [:], tracker.bytesDone)
             }
-            let members = IndexedArraySource(index.members)
-            let inputs = ScatterInputs<MemberBytes>(
-                next: {
-                    guard let (position, member) = members.next() else { return nil }
-                    let bytes = try await reader.read(at: member.offset, count: member.size)
-                    return (position, MemberBytes(member: member, bytes: bytes))
-                },
-                weight: { $0.bytes.count }, total: size)
-            let lanes = OrderedPipeline<MemberBytes, ArraySlice<UInt8>>.hostLanes { item in
-                try item.bytes.withUnsafeBytes { raw in
-                    try GzipMemberInflater.inflate(
-                        raw, header: item.member.header, number: item.member.number, offset: item.member.offset)[...]
-                }
-            }
-            let (_, bytesIn) = try await scatter(inputs, of: Self.decompressionJob, over: lanes, progress: progress) {
-                inflated, _ in
-                try await writer.write(inflated)
-            }
+            let (bytesIn, members) = try await inflateMembers(
+                of: index, reader: reader, writer: writer, progress: progress)
             // Host work runs on no node: the report counts no chunks per node.
-            return (index.members.count, [:], bytesIn)
+            return (members, [:], bytesIn)
         }
     }
 
-    /// Streams any gzip file through one inflater. Reading the next piece (on the
-    /// reader's thread), inflating this one (on the pool) and writing the previous
-    /// output (on the writer's thread) overlap, so one core inflates all the time. Two
-    /// input and two output buffers are reused throughout: no allocation, no page
-    /// faults of fresh memory and no copy per piece.
+    /// Inflates an indexed file's members in parallel, one lane per thread of the shared
+    /// CPU pool, and writes their outputs in order. Each lane reads its member straight
+    /// from the file on its own thread (`pread`, no hop to the reader's thread) into a
+    /// reused buffer and inflates it into another reused buffer. Outputs go to a writing
+    /// task in order, and a lane goes on to its next member at once rather than waiting
+    /// for the write; at most twice as many outputs as lanes, plus two, are inflated and
+    /// not yet written, which bounds memory when the disk is slower than the cores. The
+    /// job allocates that many buffers, not two per member. Returns the compressed bytes
+    /// read and the members.
+    private func inflateMembers(
+        of index: GzipIndex, reader: FileReader, writer: FileWriter, progress: ProgressHandler?
+    ) async throws -> (bytesIn: Int, members: Int) {
+        let members = IndexedArraySource(index.members)
+        let inputs = ScatterInputs<GzipIndex.Member>(
+            next: { members.next() }, weight: { $0.size }, total: reader.size)
+        let compressed = IOBufferPool(bufferSize: index.members.map(\.size).max() ?? 0)
+        // The spare byte: GzipMemberInflater's check that a member is no longer than its index says.
+        let inflated = IOBufferPool(bufferSize: (index.members.map(\.uncompressedSize).max() ?? 0) + 1)
+        let pool = BlockingThreadPool.shared
+        let unwritten = AsyncSemaphore(permits: 2 * pool.threadCount + 2)
+        let lanes = (0..<pool.threadCount).map { _ in
+            OrderedPipeline<GzipIndex.Member, InflatedMember>.Lane(name: "cpu") { member in
+                try await unwritten.acquire()
+                let input = compressed.take()
+                defer { compressed.give(input) }
+                let output = inflated.take()
+                do {
+                    let count = try await pool.run { try Self.inflate(member, from: reader, via: input, into: output) }
+                    return InflatedMember(buffer: output, count: count)
+                } catch {
+                    inflated.give(output)
+                    unwritten.release()
+                    throw error
+                }
+            }
+        }
+        let (outputs, delivered) = AsyncStream<InflatedMember>.makeStream()
+        return try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask {
+                for await member in outputs {
+                    try await writer.write(member.buffer, count: member.count)
+                    inflated.give(member.buffer)
+                    unwritten.release()
+                }
+                // Cancelled (the scatter failed): the outputs were not all written.
+                try Task.checkCancellation()
+                return nil
+            }
+            group.addTask {
+                defer { delivered.finish() }
+                return try await self.scatter(inputs, of: Self.decompressionJob, over: lanes, progress: progress) {
+                    member, _ in
+                    delivered.yield(member)
+                }.weightDone
+            }
+            // The first failure (a member, a read or a write) cancels the other task.
+            var bytesIn = 0
+            for try await result in group {
+                if let result { bytesIn = result }
+            }
+            return (bytesIn, index.members.count)
+        }
+    }
+
+    /// Reads `member` from `reader` into `input` and inflates it into `output`; returns the
+    /// bytes inflated. Blocks: runs on a pool thread.
+    private static func inflate(
+        _ member: GzipIndex.Member, from reader: FileReader, via input: IOBuffer, into output: IOBuffer
+    ) throws -> Int {
+        let bytes = UnsafeMutableRawBufferPointer(rebasing: input.bytes[0..<member.size])
+        let got = try reader.read(at: member.offset, into: bytes)
+        // The file shrank after its index was read.
+        guard got == member.size else { throw GzipError.truncated(offset: member.offset + got) }
+        return try GzipMemberInflater.inflate(
+            UnsafeRawBufferPointer(bytes), header: member.header, number: member.number, offset: member.offset,
+            into: output.bytes)
+    }
+
+    /// Streams any gzip file through one inflater. A pool thread reads each piece and
+    /// inflates it into output buffers that the writer's thread writes meanwhile, so the
+    /// inflating core never waits for a write; four 1 MiB output buffers and one 256 KiB
+    /// input buffer are reused throughout (no allocation or page faults of fresh memory
+    /// per piece; sizes that stay in cache measured faster than larger ones), and the
+    /// threads hand over once per full output buffer, not per piece.
     private func inflateSequentially(reader: FileReader, writer: FileWriter, tracker: ProgressTracker) async throws
         -> Int
     {
-        let inflater = SendableInflater()
-        let inputs = [IOBuffer(size: 512 << 10), IOBuffer(size: 512 << 10)]
-        let outputs = [IOBuffer(size: 1 << 20), IOBuffer(size: 1 << 20)]
-        var reading = 0
-        var writing = 0
-        var nextRead: Task<Int, any Error>? = Task { [buffer = inputs[0]] in try await reader.nextChunk(into: buffer) }
-        var pendingWrite: Task<Void, any Error>?
-        do {
-            while let read = nextRead {
-                let count = try await read.value
-                guard count > 0 else { break }
-                let input = inputs[reading]
-                reading ^= 1
-                nextRead = Task { [buffer = inputs[reading]] in try await reader.nextChunk(into: buffer) }
-                var position = 0
-                var full = false
-                repeat {
-                    let output = outputs[writing]
-                    let (consumed, produced) = try await BlockingThreadPool.shared.run { [position] in
-                        try inflater.inflate(input, range: position..<count, into: output)
-                    }
-                    position += consumed
-                    full = produced == output.bytes.count
-                    // The previous write used the other output buffer.
-                    try await pendingWrite?.value
-                    pendingWrite = nil
-                    if produced > 0 {
-                        pendingWrite = Task { try await writer.write(output, count: produced) }
-                        writing ^= 1
-                    }
-                } while position < count || full
-                tracker.advance(by: count)
+        let handoff = BufferHandoff(buffers: 4, size: 1 << 20)
+        let inflating = Task {
+            try await BlockingThreadPool.shared.run {
+                do {
+                    let members = try Self.inflateStream(from: reader, into: handoff, tracker: tracker)
+                    handoff.finish()
+                    return members
+                } catch {
+                    handoff.fail(error)
+                    throw error
+                }
             }
-            try await pendingWrite?.value
+        }
+        do {
+            try await withTaskCancellationHandler {
+                while let (buffer, count) = try await handoff.nextFull() {
+                    try await writer.write(buffer, count: count)
+                    handoff.giveBack(buffer)
+                }
+            } onCancel: {
+                handoff.fail(CancellationError())
+            }
         } catch {
-            // Nothing may use the reader, the writer or the buffers after this returns.
-            _ = try? await nextRead?.value
-            _ = try? await pendingWrite?.value
+            // The inflating thread stops at its next hand-over; nothing may use the
+            // reader, the writer or the buffers after this returns.
+            handoff.fail(error)
+            _ = try? await inflating.value
             throw error
         }
+        return try await inflating.value
+    }
+
+    /// Reads the whole stream on the calling (pool) thread and inflates it into the
+    /// hand-off's buffers; returns the members. Blocks.
+    private static func inflateStream(
+        from reader: FileReader, into handoff: BufferHandoff, tracker: ProgressTracker
+    ) throws -> Int {
+        let inflater = GzipStreamInflater()
+        let input = IOBuffer(size: 256 << 10)
+        var output = try handoff.takeEmpty()
+        var produced = 0
+        while true {
+            let count = try reader.readStream(into: input.bytes)
+            guard count > 0 else { break }
+            var position = 0
+            var full = false
+            repeat {
+                let room = UnsafeMutableRawBufferPointer(rebasing: output.bytes[produced...])
+                let (consumed, made) = try inflater.inflate(
+                    UnsafeRawBufferPointer(rebasing: input.bytes[position..<count]), into: room)
+                position += consumed
+                produced += made
+                full = produced == output.bytes.count
+                if full {
+                    handoff.put(output, count: produced)
+                    output = try handoff.takeEmpty()
+                    produced = 0
+                }
+            } while position < count || full
+            tracker.advance(by: count)
+            // A short read: a pipe has nothing more yet, so what it gave goes out now
+            // rather than when the buffer fills (`producer | fpga-compress -d | consumer`).
+            if count < input.bytes.count && produced > 0 {
+                handoff.put(output, count: produced)
+                output = try handoff.takeEmpty()
+                produced = 0
+            }
+        }
         try inflater.finish()
+        if produced > 0 { handoff.put(output, count: produced) }
         return inflater.members
     }
 }
 
-/// A member's bytes read from a file, with its place in the index.
-struct MemberBytes: Sendable {
-    let member: GzipIndex.Member
-    let bytes: [UInt8]
-}
-
-/// Bytes a reader fills, an inflater reads or writes, or a writer writes, reused
-/// throughout a job.
-///
-/// `@unchecked Sendable`: the one task that owns it hands it to one thread at a time (a
-/// read, an inflate or a write) and awaits that use before the next, so its bytes are
-/// never touched by two threads at once.
-final class IOBuffer: @unchecked Sendable {
-    let bytes: UnsafeMutableRawBufferPointer
-
-    init(size: Int) { bytes = .allocate(byteCount: size, alignment: 64) }
-
-    deinit { bytes.deallocate() }
-}
-
-/// Carries one ``GzipStreamInflater`` between the task reading a file and pool threads.
-///
-/// `@unchecked Sendable`: one task drives it, and each call finishes (the task awaits
-/// the pool) before the next starts, so the inflater is never used by two threads at once.
-private final class SendableInflater: @unchecked Sendable {
-    private let inflater = GzipStreamInflater()
-
-    var members: Int { inflater.members }
-
-    /// Inflates `input`'s bytes in `range` into `output` until they are used up or
-    /// `output` is full; returns the bytes of each used.
-    func inflate(_ input: IOBuffer, range: Range<Int>, into output: IOBuffer) throws -> (consumed: Int, produced: Int) {
-        try inflater.inflate(UnsafeRawBufferPointer(rebasing: input.bytes[range]), into: output.bytes)
-    }
-
-    func finish() throws { try inflater.finish() }
+/// A member inflated into a pooled buffer: its first `count` bytes.
+struct InflatedMember: Sendable {
+    let buffer: IOBuffer
+    let count: Int
 }
 
 extension Cluster {

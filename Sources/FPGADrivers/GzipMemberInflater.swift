@@ -10,7 +10,29 @@ public enum GzipMemberInflater {
         _ member: UnsafeRawBufferPointer, header: GzipHeader, number: Int, offset: Int
     ) throws(GzipError) -> [UInt8] {
         guard let sizes = header.index else { throw .badHeader("member has no FC index subfield", offset: offset) }
+        var failure: GzipError?
+        let result = [UInt8](unsafeUninitializedCapacity: sizes.uncompressedSize + 1) { buffer, initialized in
+            do throws(GzipError) {
+                initialized = try inflate(
+                    member, header: header, number: number, offset: offset, into: UnsafeMutableRawBufferPointer(buffer))
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        return result
+    }
+
+    /// Inflates `member` (as ``inflate(_:header:number:offset:)``) into `output`, which must
+    /// hold at least one byte more than the member's indexed uncompressed size; returns the
+    /// bytes written, always that size. For callers that reuse their output buffers.
+    public static func inflate(
+        _ member: UnsafeRawBufferPointer, header: GzipHeader, number: Int, offset: Int,
+        into output: UnsafeMutableRawBufferPointer
+    ) throws(GzipError) -> Int {
+        guard let sizes = header.index else { throw .badHeader("member has no FC index subfield", offset: offset) }
         guard member.count == sizes.memberSize else { throw .truncated(offset: offset + member.count) }
+        precondition(output.count > sizes.uncompressedSize, "the output needs a spare byte")
         let body = UnsafeRawBufferPointer(rebasing: member[header.length...])
         let state = UnsafeMutablePointer<inflate_state>.allocate(capacity: 1)
         defer { state.deallocate() }
@@ -18,15 +40,13 @@ public enum GzipMemberInflater {
         state.pointee.crc_flag = UInt32(ISAL_GZIP_NO_HDR_VER)
         state.pointee.next_in = UnsafeMutablePointer(mutating: body.baseAddress!.assumingMemoryBound(to: UInt8.self))
         state.pointee.avail_in = UInt32(body.count)
-        var status: Int32 = 0
-        // One spare byte: a member that inflates to more than its index says overflows
+        // The spare byte: a member that inflates to more than its index says overflows
         // into it, which is a length mismatch rather than a silent truncation.
-        let result = [UInt8](unsafeUninitializedCapacity: sizes.uncompressedSize + 1) { buffer, initialized in
-            state.pointee.next_out = buffer.baseAddress
-            state.pointee.avail_out = UInt32(buffer.count)
-            status = isal_inflate(state)
-            initialized = buffer.count - Int(state.pointee.avail_out)
-        }
+        let room = sizes.uncompressedSize + 1
+        state.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        state.pointee.avail_out = UInt32(room)
+        let status = isal_inflate(state)
+        let produced = room - Int(state.pointee.avail_out)
         let isize = UInt32(littleEndian: member.loadUnaligned(fromByteOffset: member.count - 4, as: UInt32.self))
         switch status {
         case ISAL_DECOMP_OK, ISAL_END_INPUT: break
@@ -42,13 +62,13 @@ public enum GzipMemberInflater {
         guard state.pointee.block_state == ISAL_BLOCK_FINISH else {
             throw .truncated(offset: offset + member.count)
         }
-        guard result.count == sizes.uncompressedSize else { throw .lengthMismatch(member: number, offset: offset) }
+        guard produced == sizes.uncompressedSize else { throw .lengthMismatch(member: number, offset: offset) }
         guard state.pointee.avail_in == 0 else {
             throw .badHeader("member data ends \(state.pointee.avail_in) bytes before its indexed size", offset: offset)
         }
         guard isize == UInt32(truncatingIfNeeded: sizes.uncompressedSize) else {
             throw .lengthMismatch(member: number, offset: offset)
         }
-        return result
+        return produced
     }
 }

@@ -43,6 +43,23 @@ struct CompressCommandTests {
         #expect(restored.output == data)
     }
 
+    /// `producer | fpga-compress -d | consumer`: what the pipe has given comes out while
+    /// the pipe stays open, as with gzip, not only when a buffer fills or the input ends.
+    @Test func decompressingAPipeStreams() async throws {
+        let data = TestData.logLines(count: 300_000)
+        let gz = try await ExternalTools.run(["gzip", "-c", "-1"], input: data).output
+        let job = try await ChildProcess.start(
+            Self.executable, arguments: ["-d", "-c", "-q", "-"], input: .heldAfter(gz))
+        defer { job.kill() }
+        try await waitUntil("decompressed output while standard input is still open") {
+            job.output.count >= data.count
+        }
+        #expect(job.output == data)
+        job.closeStandardInput()
+        #expect(try await job.exit() == .exited(0))
+        #expect(job.output == data)
+    }
+
     @Test func errorsAreOneLineAndLeaveNothing() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }

@@ -34,6 +34,38 @@ struct FileAPITests {
         #expect(try folder.contents() == ["back.log", "input.log", "input.log.gz"])
     }
 
+    /// The parallel path reuses its read and inflate buffers from member to member: a
+    /// short member after a long one, or incompressible bytes after zeros, must come out
+    /// with nothing of the member that used the buffer before.
+    @Test func reusedBuffersCarryNothingBetweenMembers() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        // Chunks of 4 KiB: random, zeros, text, random..., and a last one of 5 bytes.
+        var data: [UInt8] = []
+        for part in 0..<24 {
+            switch part % 3 {
+            case 0: data += TestData.random(count: 4096, seed: UInt64(part + 1))
+            case 1: data += [UInt8](repeating: 0, count: 4096)
+            default: data += TestData.logLines(count: 4096, seed: UInt64(part))
+            }
+        }
+        data += Array("tail\n".utf8)
+        #expect(data.count == 24 * 4096 + 5)
+        try folder.write("mixed", data)
+        let cluster = try Cluster(devices: .simulated(count: 2), configuration: .init(chunkSize: 4096))
+        try await cluster.compressFile(at: folder.file("mixed"), to: folder.file("mixed.gz"))
+        let gz = try folder.read("mixed.gz")
+        let index = try #require(try await GzipIndex.build(gz))
+        #expect(index.members.count == 25)
+        #expect(Set(index.members.map(\.size)).count > 2)
+
+        let report = try await cluster.decompressFile(at: folder.file("mixed.gz"), to: folder.file("back"))
+        #expect(report.chunks == 25)
+        #expect(report.bytesIn == gz.count)
+        #expect(report.bytesOut == data.count)
+        #expect(try folder.read("back") == data)
+    }
+
     @Test func foreignGzipFileDecompressesSequentially() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }

@@ -29,7 +29,7 @@ actor FileReader {
     nonisolated let identity: (device: UInt64, inode: UInt64)?
     /// The file's permission bits.
     nonisolated let mode: UInt32
-    private var descriptor: Int32
+    private let descriptor: Int32
     private var nextIndex = 0
     private var position = 0
     private var ended = false
@@ -109,20 +109,41 @@ actor FileReader {
         return filled
     }
 
+    /// Reads the stream's next bytes into `buffer` with one `read` on the calling thread,
+    /// which it blocks; returns how many (0 at the end): fewer than `buffer.count` when a
+    /// pipe had no more yet. For a job that reads the whole stream itself on a dedicated
+    /// thread; it does not advance ``nextChunk(maximum:)``'s chunks, so a job uses one or
+    /// the other.
+    nonisolated func readStream(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let got = systemRead(descriptor, buffer.baseAddress!, buffer.count)
+            if got >= 0 { return got }
+            if errno != EINTR { throw FileJobError.inputUnreadable(path, reason: systemErrorMessage()) }
+        }
+    }
+
     /// Reads `count` bytes at `offset` (regular files only); fewer only at the end.
     func read(at offset: Int, count: Int) throws -> [UInt8] {
         try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var filled = 0
-            while filled < count {
-                let got = pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset + filled))
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    throw FileJobError.inputUnreadable(path, reason: systemErrorMessage())
-                }
-                if got == 0 { break }
-                filled += got
-            }
-            initialized = filled
+            initialized = try read(at: offset, into: UnsafeMutableRawBufferPointer(buffer))
         }
+    }
+
+    /// Reads `buffer.count` bytes at `offset` (regular files only) into `buffer` on the
+    /// calling thread, which it blocks: for callers already on a dedicated thread, so that
+    /// many positions are read at once without a hop to the reader's thread. Returns the
+    /// bytes read, fewer only at the end of the file.
+    nonisolated func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let got = pread(descriptor, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset + filled))
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw FileJobError.inputUnreadable(path, reason: systemErrorMessage())
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        return filled
     }
 }
