@@ -21,7 +21,7 @@ public struct ClusterOptions: ParsableArguments {
 
     @Option(
         name: .customLong("worker-port"),
-        help: ArgumentHelp("The port of workers whose entry names none (default: 7070).", valueName: "PORT"))
+        help: ArgumentHelp("The port of workers whose entry names none.", valueName: "PORT"))
     public var workerPort: UInt16 = WorkerList.standardPort
 
     @Option(
