@@ -40,4 +40,28 @@ struct ProgramLibraryTests {
         await #expect(throws: NodeError.notRecoverable(node: "sim0")) { try await node.recover() }
         #expect(!node.canRecover)
     }
+
+    @Test func echoRunsOnTheHostWithoutAProgramAndKeepsTheLoadedOne() async throws {
+        // A node whose library and device hold nothing still echoes: echo loads nothing.
+        let bare = SimulatedDevice(name: "sim0", kernels: [])
+        let empty = LocalNode(device: bare, programs: ProgramLibrary([:]))
+        let input: ArraySlice<UInt8> = [1, 2, 3, 250][...]
+        #expect(try await empty.run(EchoJob(), input) == input)
+        #expect(try await empty.capacity(for: EchoJob()) == EchoJob.capacity)
+        #expect(await bare.xclbin == nil)
+
+        // Between gzip runs, echo leaves the gzip program loaded.
+        let device = SimulatedDevice(name: "sim1", kernels: ProgramLibrary.builtInKernels)
+        let node = LocalNode(device: device, programs: .builtIn)
+        let gzip = GzipCompressionJob(chunkSize: 4096)
+        let text = ArraySlice(Array(repeating: Array("echo gzip ".utf8), count: 50).joined())
+        let first = try await node.run(gzip, text)
+        // A load would empty the banks the gzip driver's buffers fill.
+        let usage = try #require(await device.program?.bankUsage)
+        #expect(usage.reduce(0, +) > 0)
+        #expect(try await node.run(EchoJob(), text) == text)
+        #expect(await device.program?.bankUsage == usage)
+        #expect(try await node.run(gzip, text) == first)
+        #expect(await node.completed == ["gzip": 2, "echo": 1])
+    }
 }

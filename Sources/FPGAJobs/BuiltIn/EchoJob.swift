@@ -2,7 +2,9 @@ import FPGADevice
 import FPGATransport
 
 /// A job whose output is its input, run without touching a device: it measures the
-/// transport alone (the `echo` program every worker process offers).
+/// pipeline alone, the scheduler and the transport without a kernel's work (the `echo`
+/// program every worker process offers, which a ``LocalNode`` runs without loading
+/// anything).
 public struct EchoJob: RemoteJob {
     public typealias Input = ArraySlice<UInt8>
     public typealias Output = ArraySlice<UInt8>
@@ -15,6 +17,8 @@ public struct EchoJob: RemoteJob {
     public static let kind = "echo"
     public var program: String { Self.kind }
     public var driverKey: String { Self.kind }
+    /// Echo needs no program: a node runs it next to whatever it has loaded.
+    public var runsOnHost: Bool { true }
 
     public func makeDriver(on device: any Device) async throws -> any JobDriver<Input, Output> {
         EchoDriver()

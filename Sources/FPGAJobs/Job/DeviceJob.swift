@@ -20,6 +20,10 @@ public protocol DeviceJob: Sendable {
 
     /// The program the device must run, a name in the node's ``ProgramLibrary``.
     var program: String { get }
+    /// Whether the job's driver works on the host alone, touching no kernel (the echo job
+    /// that measures the pipeline): a ``LocalNode`` then makes its driver without loading
+    /// ``program``, and keeps whatever program it has loaded. False unless a job says so.
+    var runsOnHost: Bool { get }
     /// Identifies a driver configuration (its buffer sizes, say); nodes keep one driver
     /// per program and key.
     var driverKey: String { get }
@@ -41,6 +45,9 @@ public protocol DeviceJob: Sendable {
 extension DeviceJob {
     /// A job that is not a ``RemoteJob`` does not cross the wire.
     public var wire: JobWire<Input, Output>? { nil }
+
+    /// Jobs run kernels on their device unless they say otherwise.
+    public var runsOnHost: Bool { false }
 
     /// Bytes are not counted unless the job says how.
     public func byteCount(ofInput input: Input) -> Int? { nil }

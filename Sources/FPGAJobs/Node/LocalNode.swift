@@ -162,8 +162,9 @@ public actor LocalNode: DeviceNode {
     }
 
     /// The node's driver for `job`, made on first use after loading the job's program.
+    /// A job that runs on the host alone gets its driver without a load.
     public func driver<Job: DeviceJob>(for job: Job) async throws -> any JobDriver<Job.Input, Job.Output> {
-        try await load(job.program)
+        if !job.runsOnHost { try await load(job.program) }
         // The job's type is part of the key: a driver found under it was made by a job of
         // this type, so it has this job's input and output types.
         let key = DriverKey(job: ObjectIdentifier(Job.self), program: job.program, configuration: job.driverKey)
