@@ -22,11 +22,14 @@ struct TransportBench: AsyncParsableCommand {
             throughput: runs EchoJob (the worker sends each input straight back, touching no \
             device) over --bytes of data through every worker with Cluster.map, in batches of \
             --batch, checks every output against its input, and prints MB/s per direction; \
-            both directions carry all the bytes at the same time. \
+            both directions carry all the bytes at the same time. With --local N instead of \
+            --workers, the same job runs through an embedded cluster of N simulated devices: \
+            the ceiling of what this host's scheduler and lanes can feed to cards. Either way \
+            it prints memcpy's bandwidth on this host next to it. \
             latency: sends one 4 KiB chunk at a time through the first worker only, and prints \
             min, median, p99 and mean round trips in microseconds for EchoJob and \
             GzipCompressionJob through Cluster.map, and for EchoJob straight through the \
-            node (RemoteNode.run, without the scheduler). \
+            node (the node's run, without the scheduler). \
             The token comes from --token-file or the FPGACLUSTER_TOKEN environment variable.
             """)
 
@@ -40,7 +43,12 @@ struct TransportBench: AsyncParsableCommand {
     @Option(
         name: .customLong("workers"),
         help: ArgumentHelp("fpga-worker processes to measure, HOST:PORT,...", valueName: "LIST"))
-    var workers: String
+    var workers: String?
+
+    @Option(
+        name: .customLong("local"),
+        help: ArgumentHelp("Measure an embedded cluster of N simulated devices instead of workers.", valueName: "N"))
+    var local: Int?
 
     @Option(
         name: .customLong("token-file"),
@@ -81,11 +89,24 @@ struct TransportBench: AsyncParsableCommand {
         guard (1...1_000_000).contains(latencySamples) else {
             throw ValidationError("--latency-samples must be between 1 and 1000000")
         }
-        if addresses.isEmpty { throw ValidationError("--workers needs at least one HOST:PORT") }
+        switch (workers, local) {
+        case (nil, nil): throw ValidationError("give --workers HOST:PORT,... or --local N")
+        case (.some, .some): throw ValidationError("give --workers or --local, not both")
+        case (.some, nil) where addresses.isEmpty: throw ValidationError("--workers needs at least one HOST:PORT")
+        case (nil, .some(let count)) where !(1...256).contains(count):
+            throw ValidationError("--local must be between 1 and 256")
+        default: break
+        }
     }
 
     private var addresses: [String] {
-        workers.split(separator: ",").map { $0.filter { $0 != " " } }.filter { !$0.isEmpty }
+        (workers ?? "").split(separator: ",").map { $0.filter { $0 != " " } }.filter { !$0.isEmpty }
+    }
+
+    /// What the cluster runs on, for the reports.
+    private var target: String {
+        if let local { return "an embedded cluster of \(local) simulated device(s)" }
+        return "\(addresses.count) worker(s)"
     }
 
     func run() async throws {
@@ -109,6 +130,7 @@ struct TransportBench: AsyncParsableCommand {
         let chunk = ByteCount.parse(chunkSize)!
         let perBatch = max(1, ByteCount.parse(batch)! / chunk)
         let cluster = try await connect(addresses, token: token, chunkSize: chunk)
+        let memcpy = MemcpyBandwidth.measure(bytes: total, chunk: chunk)
         let job = EchoJob()
         let lanes = try await laneCount(cluster, job: job)
 
@@ -141,18 +163,34 @@ struct TransportBench: AsyncParsableCommand {
         precondition(checked == total, "checked \(checked) of \(total) bytes")
 
         let seconds = elapsed.seconds
-        let rate = Double(total) / 1e6 / seconds
         print(
             """
-            throughput: EchoJob through Cluster.map, \(addresses.count) worker(s), \(cluster.nodes.count) device(s), \
+            throughput: EchoJob through Cluster.map, \(target), \(cluster.nodes.count) device(s), \
             \(lanes) lanes; \(ByteCount.format(total)) in \(ByteCount.format(chunk)) chunks, \(perBatch) chunks per run call; \
             every output checked
             """)
-        let table = Table(["direction", "bytes", "seconds", "MB/s"])
-        table.row(["client->worker", "\(total)", ByteCount.fixed(seconds, digits: 3), ByteCount.fixed(rate, digits: 1)])
-        table.row(["worker->client", "\(total)", ByteCount.fixed(seconds, digits: 3), ByteCount.fixed(rate, digits: 1)])
+        let table = Table(["path", "bytes", "seconds", "MB/s"])
+        let row = { (name: String, seconds: Double) in
+            let rate = ByteCount.fixed(Double(total) / 1e6 / seconds, digits: 1)
+            table.row([name, "\(total)", ByteCount.fixed(seconds, digits: 3), rate])
+        }
+        if local != nil {
+            row("embedded", seconds)
+        } else {
+            row("client->worker", seconds)
+            row("worker->client", seconds)
+        }
+        row("memcpy", memcpy)
         table.print()
-        print("both directions run at once: each carries all the bytes in the same time (MB = 10^6 bytes)\n")
+        print(
+            local != nil
+                ? "embedded: each input through a lane and a node, whose driver copies it into an output of its own"
+                : "both directions run at once: each carries all the bytes in the same time (MB = 10^6 bytes)")
+        print(
+            """
+            memcpy: the same bytes in the same chunks, copied between two \(ByteCount.format(MemcpyBandwidth.span)) \
+            buffers touched before (MB = 10^6 bytes)\n
+            """)
         await disconnect(cluster)
     }
 
@@ -185,7 +223,7 @@ struct TransportBench: AsyncParsableCommand {
 
     private func measureLatency(token: AuthToken?) async throws {
         let size = 4096
-        let cluster = try await connect([addresses[0]], token: token, chunkSize: size)
+        let cluster = try await connect(Array(addresses.prefix(1)), token: token, chunkSize: size)
         guard let node = cluster.nodes.first else { throw BenchError("the worker has no device") }
         let input = Pattern.text(count: size, seed: 42)[...]
         let warmUp = min(200, max(20, latencySamples / 10))
@@ -207,7 +245,7 @@ struct TransportBench: AsyncParsableCommand {
 
         print(
             """
-            latency: one \(ByteCount.format(size)) chunk at a time through \(addresses[0]) (\(node.name)); \
+            latency: one \(ByteCount.format(size)) chunk at a time through \(addresses.first ?? "this process") (\(node.name)); \
             \(latencySamples) timed round trips per path after \(warmUp) untimed
             """)
         let table = Table(["path", "min us", "median us", "p99 us", "mean us"])
@@ -221,7 +259,7 @@ struct TransportBench: AsyncParsableCommand {
         print(
             """
             echo/cluster and gzip/cluster: Cluster.map with one input (scheduler, lanes, worker, result); \
-            echo/node: RemoteNode.run alone
+            echo/node: the node's run alone
             """)
         await disconnect(cluster)
     }
@@ -247,6 +285,10 @@ struct TransportBench: AsyncParsableCommand {
     // MARK: Cluster
 
     private func connect(_ addresses: [String], token: AuthToken?, chunkSize: Int) async throws -> Cluster {
+        if let local {
+            return try Cluster(
+                devices: .simulated(count: local), configuration: Cluster.Configuration(chunkSize: chunkSize))
+        }
         let cluster = try await Cluster(
             workers: addresses, token: token, configuration: Cluster.Configuration(chunkSize: chunkSize))
         if !cluster.unreachableWorkers.isEmpty {
@@ -370,3 +412,34 @@ let messages = ToolMessages(tool: "fpga-transport-bench") { ClusterOptions.hint(
 
 /// Writes `fpga-transport-bench: message` to standard error, unbuffered.
 func printError(_ message: String) { messages.print(message) }
+
+/// memcpy's bandwidth on this host, the ceiling of any path that copies its bytes once.
+enum MemcpyBandwidth {
+    /// Bytes of each of the two buffers: past the caches of this kind of machine.
+    static let span = 64 << 20
+
+    /// Seconds to copy `bytes` in `chunk`-sized pieces between two buffers of ``span``
+    /// bytes, both touched before.
+    static func measure(bytes: Int, chunk: Int) -> Double {
+        let span = max(chunk, Self.span / chunk * chunk)
+        let source = [UInt8](repeating: 0x5A, count: span)
+        var destination = [UInt8](repeating: 0, count: span)
+        let clock = ContinuousClock()
+        let began = clock.now
+        source.withUnsafeBytes { source in
+            destination.withUnsafeMutableBytes { destination in
+                var offset = 0
+                var done = 0
+                while done < bytes {
+                    let length = min(chunk, bytes - done)
+                    memcpy(destination.baseAddress! + offset, source.baseAddress! + offset, length)
+                    done += length
+                    offset = offset + chunk >= span ? 0 : offset + chunk
+                }
+            }
+        }
+        let seconds = (clock.now - began).seconds
+        precondition(destination[span - 1] == 0x5A, "memcpy copied nothing")
+        return seconds
+    }
+}

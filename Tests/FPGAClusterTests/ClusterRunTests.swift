@@ -55,6 +55,19 @@ struct ClusterRunTests {
         #expect(streamed == members)
     }
 
+    @Test func theEmbeddedClusterEchoesInOrderBetweenGzipJobs() async throws {
+        // The pipeline-ceiling job: every node echoes next to its loaded gzip program.
+        let cluster = try Self.cluster(devices: 2)
+        let inputs = (0..<200).map(Self.input)
+        let before = try await cluster.map(job, inputs: inputs)
+        let echoed = try await cluster.map(EchoJob(), inputs: inputs)
+        #expect(echoed == inputs)
+        #expect(try await cluster.map(job, inputs: inputs) == before)
+        var echoes = 0
+        for node in cluster.nodes { echoes += await node.completed["echo"] ?? 0 }
+        #expect(echoes == 200)
+    }
+
     @Test func anEmptyInputGivesNoOutput() async throws {
         let cluster = try Self.cluster(devices: 2)
         let inputs = TrackedInputs(count: 0)
