@@ -8,7 +8,10 @@
 #   make test-slurm   the Slurm batch script of Samples/Deploy on a real single-node Slurm (root)
 #   make fuzz         a million seeded frames through the connections' frame decoder
 #   make bench        compare fpga-compress with gzip, pigz and igzip on a 1 GiB input, and fpga-compress -d
-#                     with igzip -d (a foreign single-member file and its own file, medians of 5)
+#                     with igzip -d (a foreign single-member file and its own file, medians of 5), then
+#                     the pipeline's ceiling (bench-pipeline), every figure as a ratio to its peer
+#   make bench-pipeline  EchoJob (no work) through an embedded cluster against memcpy and 4 GB/s, and
+#                     through two loopback workers against iperf3 --bidir
 #   make bench-transport  measure remote workers on loopback against iperf3 and a local run
 #   make bench-cnv    the CNV-W1A1 engine's images/s on 1 and 2 threads, every kernel variant
 #   make brevitas-parity  check the Brevitas converter and fpga-classify against Brevitas (a CPU torch in
@@ -38,7 +41,7 @@ BUILD_DIR := $(or $(SCRATCH_PATH),.build)
 # python3-yaml: systemd-analyze and a YAML parser for the deployment samples), and those only the benchmark needs.
 DEPS_PACKAGES := zlib1g-dev libisal-dev libuv1-dev libc-ares-dev libxrt-dev pkg-config gzip python3 iproute2 curl \
 	slurm-client dnsmasq-base systemd python3-yaml
-BENCH_PACKAGES := pigz isal time
+BENCH_PACKAGES := pigz isal time iperf3
 STRESS_PACKAGES := stress-ng
 BENCH_TRANSPORT_PACKAGES := iperf3 time
 # The real programs the observability tests start: a Prometheus server, a headless browser, a terminal.
@@ -56,7 +59,7 @@ DEMO_SIZE := 268435456
 
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests Samples
 
-.PHONY: all deps deps-stress test-stress deps-observability test-observability deps-slurm test-slurm deps-bench deps-bench-transport build demo test test-stream bench bench-transport bench-cnv docs \
+.PHONY: all deps deps-stress test-stress deps-observability test-observability deps-slurm test-slurm deps-bench deps-bench-transport build demo test test-stream bench bench-pipeline bench-transport bench-cnv docs \
 	format lint clean-demo brevitas-parity bench-brevitas bench-classify fuzz
 
 all: build
@@ -172,6 +175,12 @@ fuzz: deps
 
 bench: deps-bench build
 	FPGA_COMPRESS=$(FPGA_COMPRESS) Scripts/bench-compress.sh
+	SWIFT=$(SWIFT) SCRATCH_PATH=$(SCRATCH_PATH) Scripts/bench-pipeline.sh
+
+# Builds fpga-worker and fpga-transport-bench in release mode (unless FPGA_WORKER or
+# FPGA_TRANSPORT_BENCH name binaries) and runs Scripts/bench-pipeline.sh.
+bench-pipeline: deps-bench
+	SWIFT=$(SWIFT) SCRATCH_PATH=$(SCRATCH_PATH) Scripts/bench-pipeline.sh
 
 # Builds fpga-worker, fpga-compress and fpga-transport-bench in release mode (unless FPGA_WORKER,
 # FPGA_COMPRESS or FPGA_TRANSPORT_BENCH name binaries) and runs Scripts/bench-transport.sh.

@@ -68,18 +68,6 @@ FPGA_TRANSPORT_BENCH=$(binary FPGA_TRANSPORT_BENCH fpga-transport-bench)
 
 start_work_dir fpga-bench-transport
 
-
-# The share of the CPUs that other processes kept busy over 2 s before the run: figures
-# taken on a machine that is not idle are lower than it could reach.
-busy_before() {
-    local a b
-    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
-    sleep 2
-    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
-    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
-        printf "%.0f", (y[2] > x[2] ? 100 * (y[1] - x[1]) / (y[2] - x[2]) : 0) }'
-}
-
 cores=$(nproc)
 log "$cores cores; binaries: $FPGA_WORKER, $FPGA_COMPRESS, $FPGA_TRANSPORT_BENCH"
 busy=$(busy_before)
@@ -87,39 +75,12 @@ log "CPUs busy with other work before the run: $busy% (of $cores cores)"
 
 # MARK: (a) iperf3
 
-iperf_port=$(free_port)
-iperf3 -s -B 127.0.0.1 -p "$iperf_port" --forceflush >"$work/iperf3-server.out" 2>"$work/iperf3-server.err" &
-pids+=($!)
-wait_for "$work/iperf3-server.out" "Server listening" "${pids[-1]}" "iperf3 -s"
-log "(a) iperf3 -c 127.0.0.1 -p $iperf_port --bidir -t $IPERF_SECONDS -J"
-timeout "$TOOL_TIMEOUT" iperf3 -c 127.0.0.1 -p "$iperf_port" --bidir -t "$IPERF_SECONDS" -J >"$work/iperf3.json" 2>"$work/iperf3.err" ||
-    die "iperf3 failed: $(head -c 300 "$work/iperf3.json")"
-# Per direction, what the receiving side counted: megabytes (10^6 bytes) per second.
-read -r iperf_up iperf_down iperf_up_gbit iperf_down_gbit < <(python3 - "$work/iperf3.json" <<'EOF'
-import json, sys
-end = json.load(open(sys.argv[1]))["end"]
-up = end["sum_received"]["bits_per_second"]                   # client -> server
-down = end["sum_received_bidir_reverse"]["bits_per_second"]   # server -> client
-print(f"{up / 8e6:.1f} {down / 8e6:.1f} {up / 1e9:.2f} {down / 1e9:.2f}")
-EOF
-)
-log "iperf3: $iperf_up_gbit Gbit/s ($iperf_up MB/s) client->server, $iperf_down_gbit Gbit/s ($iperf_down MB/s) server->client"
-kill -TERM "${pids[-1]}" 2>/dev/null || true
+log "(a) iperf3 --bidir"
+iperf_bidir "$IPERF_SECONDS"
 
 # MARK: Workers
 
-token=$work/token
-head -c 32 /dev/urandom | base64 >"$token"
-chmod 600 "$token"
-workers=()
-for name in worker1 worker2; do
-    "$FPGA_WORKER" --listen 127.0.0.1:0 --device sim --token-file "$token" \
-        >"$work/$name.out" 2>"$work/$name.err" &
-    pids+=($!)
-    wait_for "$work/$name.out" '^listening on ' "${pids[-1]}" "$name"
-    workers+=("$(sed -n 's/^listening on //p' "$work/$name.out" | head -n 1)")
-done
-log "workers: ${workers[*]}"
+start_sim_workers 2
 both="${workers[0]},${workers[1]}"
 
 # MARK: (b) echo throughput

@@ -11,6 +11,11 @@
 #                            printing the last lines of $work/*.err when the script fails
 #   free_port                a free TCP port on 127.0.0.1
 #   wait_for FILE PATTERN PID WHAT   waits up to 10 s for PATTERN in FILE while PID lives
+#   iperf_bidir SECONDS      iperf3 --bidir on 127.0.0.1; sets iperf_up, iperf_down (MB/s)
+#                            and iperf_up_gbit, iperf_down_gbit
+#   start_sim_workers N      N fpga-workers ($FPGA_WORKER) with one sim device each on
+#                            127.0.0.1, sharing a fresh token $token; sets the array $workers
+#   busy_before              the share (%) of the CPUs other processes kept busy over 2 s
 #   ratio A B, meets RATIO TARGET, median (numbers on stdin)
 
 log() { echo "$BENCH_NAME: $*" >&2; }
@@ -127,3 +132,55 @@ wait_for() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 meets() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t ? "meets" : "below") }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
+# iperf_bidir SECONDS: what the loopback carries per direction over TCP, both at once, as the
+# receiving sides counted it (MB = 10^6 bytes). Needs $work, $pids and TOOL_TIMEOUT.
+iperf_bidir() {
+    local seconds=$1 port
+    port=$(free_port)
+    iperf3 -s -B 127.0.0.1 -p "$port" --forceflush >"$work/iperf3-server.out" 2>"$work/iperf3-server.err" &
+    pids+=($!)
+    wait_for "$work/iperf3-server.out" "Server listening" "${pids[-1]}" "iperf3 -s"
+    log "iperf3 -c 127.0.0.1 -p $port --bidir -t $seconds -J"
+    timeout "${TOOL_TIMEOUT:-600}" iperf3 -c 127.0.0.1 -p "$port" --bidir -t "$seconds" -J >"$work/iperf3.json" \
+        2>"$work/iperf3.err" || die "iperf3 failed: $(head -c 300 "$work/iperf3.json")"
+    read -r iperf_up iperf_down iperf_up_gbit iperf_down_gbit < <(python3 - "$work/iperf3.json" <<'EOF'
+import json, sys
+end = json.load(open(sys.argv[1]))["end"]
+up = end["sum_received"]["bits_per_second"]                   # client -> server
+down = end["sum_received_bidir_reverse"]["bits_per_second"]   # server -> client
+print(f"{up / 8e6:.1f} {down / 8e6:.1f} {up / 1e9:.2f} {down / 1e9:.2f}")
+EOF
+    )
+    log "iperf3: $iperf_up_gbit Gbit/s ($iperf_up MB/s) client->server, $iperf_down_gbit Gbit/s ($iperf_down MB/s) server->client"
+    kill -TERM "${pids[-1]}" 2>/dev/null || true
+}
+
+# start_sim_workers N: N fpga-workers on 127.0.0.1 ports the system picks, each with one
+# simulated device, sharing a fresh token (mode 600) in $token.
+start_sim_workers() {
+    local count=$1 index
+    token=$work/token
+    head -c 32 /dev/urandom | base64 >"$token"
+    chmod 600 "$token"
+    workers=()
+    for ((index = 1; index <= count; index++)); do
+        "$FPGA_WORKER" --listen 127.0.0.1:0 --device sim --token-file "$token" \
+            >"$work/worker$index.out" 2>"$work/worker$index.err" &
+        pids+=($!)
+        wait_for "$work/worker$index.out" '^listening on ' "${pids[-1]}" "worker$index"
+        workers+=("$(sed -n 's/^listening on //p' "$work/worker$index.out" | head -n 1)")
+    done
+    log "workers: ${workers[*]}"
+}
+
+# busy_before: the share of the CPUs that other processes kept busy over 2 s before a run:
+# figures taken on a machine that is not idle are lower than it could reach.
+busy_before() {
+    local a b
+    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    sleep 2
+    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
+        printf "%.0f", (y[2] > x[2] ? 100 * (y[1] - x[1]) / (y[2] - x[2]) : 0) }'
+}
