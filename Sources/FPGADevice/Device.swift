@@ -48,9 +48,66 @@ public protocol Device: Actor {
 
     /// The error message of a failed run, once it has been waited for; nil otherwise.
     func runError(_ run: Run) async throws -> String?
+
+    /// Puts `bytes` into device memory at `offset` of the buffer: XRT's `bo::write`
+    /// followed by `bo::sync(XCL_BO_SYNC_BO_TO_DEVICE)` over the same bytes.
+    ///
+    /// Only the device side is promised to hold the bytes afterwards. A device may move
+    /// them straight from the caller's memory, as a DMA from a user buffer does, without
+    /// staging them in the host side (the ``SimulatedDevice`` does: one copy instead of
+    /// two), so host code must not expect to find them by mapping the buffer. The default
+    /// writes the host side and syncs it.
+    func syncToDevice<Bytes: Collection<UInt8> & Sendable>(_ buffer: BufferObject, from bytes: Bytes, offset: Int)
+        async throws
+
+    /// Runs `body` on `size` bytes at `offset` of the buffer as device memory holds them:
+    /// XRT's `bo::sync(XCL_BO_SYNC_BO_FROM_DEVICE)` over those bytes, then reading them
+    /// through the mapping.
+    ///
+    /// A device may hand `body` the bytes without copying them into the host side (the
+    /// ``SimulatedDevice`` does: a result is copied once, into wherever `body` puts it,
+    /// instead of twice). The default syncs and maps.
+    func syncFromDevice<R: Sendable>(
+        _ buffer: BufferObject, size: Int, offset: Int, _ body: @Sendable (UnsafeRawBufferPointer) throws -> R
+    ) async throws -> R
 }
 
 extension Device {
+    /// Writes the host side, then syncs those bytes to the device.
+    public func syncToDevice<Bytes: Collection<UInt8> & Sendable>(
+        _ buffer: BufferObject, from bytes: Bytes, offset: Int
+    ) async throws {
+        try await write(buffer, bytes, offset: offset)
+        try await sync(buffer, .toDevice, size: bytes.count, offset: offset)
+    }
+
+    /// Puts `bytes` into device memory at the start of the buffer
+    /// (``syncToDevice(_:from:offset:)`` at offset 0).
+    public func syncToDevice<Bytes: Collection<UInt8> & Sendable>(_ buffer: BufferObject, from bytes: Bytes)
+        async throws
+    {
+        try await syncToDevice(buffer, from: bytes, offset: 0)
+    }
+
+    /// Syncs the bytes from the device, then runs `body` on them in the host side.
+    public func syncFromDevice<R: Sendable>(
+        _ buffer: BufferObject, size: Int, offset: Int, _ body: @Sendable (UnsafeRawBufferPointer) throws -> R
+    ) async throws -> R {
+        let range = try buffer.syncRange(size: size, offset: offset)
+        try await sync(buffer, .fromDevice, size: size, offset: offset)
+        return try await withMappedBuffer(buffer) { host in
+            try body(UnsafeRawBufferPointer(rebasing: host[range]))
+        }
+    }
+
+    /// Runs `body` on the first `size` bytes of the buffer as device memory holds them
+    /// (``syncFromDevice(_:size:offset:_:)`` at offset 0).
+    public func syncFromDevice<R: Sendable>(
+        _ buffer: BufferObject, size: Int, _ body: @Sendable (UnsafeRawBufferPointer) throws -> R
+    ) async throws -> R {
+        try await syncFromDevice(buffer, size: size, offset: 0, body)
+    }
+
     /// Syncs the whole buffer.
     public func sync(_ buffer: BufferObject, _ direction: SyncDirection) async throws {
         try await sync(buffer, direction, size: nil, offset: 0)
@@ -80,6 +137,21 @@ extension Device {
         }
         return try await withMappedBuffer(buffer) { host in
             Array(UnsafeRawBufferPointer(rebasing: host[offset..<(offset + count)]))
+        }
+    }
+
+    /// Waits for a run as ``waitForCompletion(_:timeout:)`` does, but when the calling task
+    /// is cancelled keeps waiting until the run has ended before it throws
+    /// `CancellationError`: the run's buffers belong to it until then, so a caller that
+    /// reuses them must not get them back early. Costs nothing extra unless cancelled.
+    public func waitForCompletionBeforeCancelling(_ run: Run, timeout: Duration? = nil) async throws {
+        do {
+            try await waitForCompletion(run, timeout: timeout)
+        } catch is CancellationError {
+            // Every wait of this cancelled task would return at once: wait in a task that
+            // cancellation does not reach.
+            try await Task { try await self.waitForCompletion(run, timeout: timeout) }.value
+            throw CancellationError()
         }
     }
 

@@ -104,6 +104,31 @@ public actor SimulatedDevice: LoadedProgramDevice {
         }
     }
 
+    /// Copies `bytes` straight into device memory, as a DMA from the caller's buffer
+    /// does: the host side is not touched (one copy where a write and a sync make two).
+    /// `async`, like the protocol's default, so that a call on a `SimulatedDevice` picks
+    /// this one and not the default.
+    public func syncToDevice<Bytes: Collection<UInt8> & Sendable>(
+        _ buffer: BufferObject, from bytes: Bytes, offset: Int
+    ) async throws {
+        let (storage, range) = try syncTarget(buffer, size: bytes.count, offset: offset)
+        let device = UnsafeMutableRawBufferPointer(rebasing: storage.device[range])
+        let copied: Bool? = bytes.withContiguousStorageIfAvailable { source in
+            device.copyMemory(from: UnsafeRawBufferPointer(source))
+            return true
+        }
+        if copied == nil { device.copyBytes(from: bytes) }
+    }
+
+    /// Runs `body` on the bytes in device memory, with no run in flight on the buffer;
+    /// the host side is not touched.
+    public func syncFromDevice<R: Sendable>(
+        _ buffer: BufferObject, size: Int, offset: Int, _ body: @Sendable (UnsafeRawBufferPointer) throws -> R
+    ) async throws -> R {
+        let (storage, range) = try syncTarget(buffer, size: size, offset: offset)
+        return try body(UnsafeRawBufferPointer(rebasing: storage.device[range]))
+    }
+
     // MARK: Runs
 
     public func start(_ kernel: Kernel, arguments: [KernelArgument]) throws -> Run {

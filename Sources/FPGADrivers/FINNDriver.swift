@@ -78,8 +78,7 @@ public actor FINNDriver {
         guard count > 0 else { return [] }
         try await turn.acquire()
         defer { turn.release() }
-        try await device.write(inputBuffer, images)
-        try await device.sync(inputBuffer, .toDevice, size: byteCount, offset: 0)
+        try await device.syncToDevice(inputBuffer, from: images)
         let reps = KernelArgument.scalar(UInt32(count))
         let pushing = try await device.start(input, arguments: [.buffer(inputBuffer), reps])
         let pulling = try await device.start(output, arguments: [.buffer(outputBuffer), reps])
@@ -90,8 +89,7 @@ public actor FINNDriver {
             try await device.waitForCompletion(pulling, timeout: timeout)
             try await device.waitForCompletion(pushing, timeout: timeout)
         }.value
-        try await device.sync(outputBuffer, .fromDevice, size: count, offset: 0)
-        return try await device.read(outputBuffer, count: count)
+        return try await device.syncFromDevice(outputBuffer, size: count) { Array($0) }
     }
 }
 

@@ -91,32 +91,25 @@ public actor GzipDriver {
             slotsAvailable.release()
         }
         if count > 0 {
-            try await device.write(slot.input, chunk)
-            try await device.sync(slot.input, .toDevice, size: count, offset: 0)
+            try await device.syncToDevice(slot.input, from: chunk)
         }
-        try await device.write(slot.checksum, Self.crcSeed)
-        try await device.sync(slot.checksum, .toDevice)
+        try await device.syncToDevice(slot.checksum, from: Self.crcSeed)
         // The kernel overwrites the size; zero it first so that a run that wrote nothing
         // (XRT's noop shim, a misbehaving card) reads as 0 bytes, refused below, rather
         // than as whatever the buffer held.
-        try await device.write(slot.size, [0, 0, 0, 0] as [UInt8])
-        try await device.sync(slot.size, .toDevice)
+        try await device.syncToDevice(slot.size, from: Self.zeroSize)
         let run = try await device.start(
             slot.kernel,
             arguments: [
                 .buffer(slot.input), .buffer(slot.output), .buffer(slot.size), .buffer(slot.checksum),
                 .scalar(UInt32(count)), .scalar(true),
             ])
-        // The slot's buffers belong to the run until it ends, even if this task is
-        // cancelled: wait in a task that cancellation does not reach.
-        let device = self.device
-        try await Task { try await device.waitForCompletion(run) }.value
-        try await device.sync(slot.size, .fromDevice)
-        try await device.sync(slot.checksum, .fromDevice)
-        let compressed = try await device.withMappedBuffer(slot.size) {
+        // The slot's buffers belong to the run until it ends, even if this task is cancelled.
+        try await device.waitForCompletionBeforeCancelling(run)
+        let compressed = try await device.syncFromDevice(slot.size, size: 4) {
             Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)))
         }
-        let crc = try await device.withMappedBuffer(slot.checksum) {
+        let crc = try await device.syncFromDevice(slot.checksum, size: 4) {
             UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))
         }
         // A card (or XRT's noop shim, which computes nothing) can report a size no real
@@ -134,13 +127,15 @@ public actor GzipDriver {
             throw DeviceError.runFailed(
                 kernel: run.kernelName, message: "reported CRC-32 \(crc) for empty input (it is 0)")
         }
-        try await device.sync(slot.output, .fromDevice, size: compressed, offset: 0)
-        return try await device.withMappedBuffer(slot.output) { host in
-            GzipMember.assemble(
-                deflateBlocks: UnsafeRawBufferPointer(rebasing: host[0..<compressed]), crc: crc, uncompressedSize: count
-            )
+        // One copy, from device memory into the member, where a sync and a copy out of
+        // the mapping would make two.
+        return try await device.syncFromDevice(slot.output, size: compressed) { deflateBlocks in
+            GzipMember.assemble(deflateBlocks: deflateBlocks, crc: crc, uncompressedSize: count)
         }
     }
+
+    /// The size buffer's value before a run: zero.
+    private static let zeroSize: [UInt8] = [0, 0, 0, 0]
 
     /// The CRC register before any data, as the kernel takes it.
     private static let crcSeed: [UInt8] = [0xff, 0xff, 0xff, 0xff]

@@ -168,6 +168,40 @@ struct BufferTests {
         #expect(try await device.read(buffer, count: 4) == [5, 6, 7, 8])
     }
 
+    @Test("syncToDevice fills device memory and syncFromDevice reads it, neither touching the host side")
+    func syncWithoutHostSide() async throws {
+        let device = try await TestProgram.device()
+        let buffer = try await device.allocateBuffer(size: 8, group: 0)
+        try await device.write(buffer, Array(repeating: 0xEE, count: 8))
+        try await device.syncToDevice(buffer, from: [1, 2, 3], offset: 2)
+        try await device.syncToDevice(buffer, from: (7..<9).lazy.map { UInt8($0) })
+        #expect(try await device.read(buffer, count: 8) == Array(repeating: 0xEE, count: 8))
+        #expect(try await device.syncFromDevice(buffer, size: 8) { Array($0) } == [7, 8, 1, 2, 3, 0, 0, 0])
+        #expect(try await device.syncFromDevice(buffer, size: 2, offset: 3) { Array($0) } == [2, 3])
+        #expect(try await device.read(buffer, count: 8) == Array(repeating: 0xEE, count: 8))
+        // A plain sync from the device brings the bytes to the host side.
+        #expect(try await device.fetch(buffer) == [7, 8, 1, 2, 3, 0, 0, 0])
+    }
+
+    @Test("syncToDevice and syncFromDevice outside the buffer throw bufferRange and copy nothing")
+    func syncWithoutHostSideRange() async throws {
+        let device = try await TestProgram.device()
+        let buffer = try await device.allocateBuffer(size: 8, group: 0)
+        await #expect(throws: DeviceError.bufferRange(offset: 6, size: 3, bufferSize: 8)) {
+            try await device.syncToDevice(buffer, from: [1, 2, 3], offset: 6)
+        }
+        await #expect(throws: DeviceError.bufferRange(offset: -1, size: 1, bufferSize: 8)) {
+            try await device.syncToDevice(buffer, from: [1], offset: -1)
+        }
+        await #expect(throws: DeviceError.bufferRange(offset: 0, size: 9, bufferSize: 8)) {
+            try await device.syncFromDevice(buffer, size: 9) { _ in () }
+        }
+        await #expect(throws: DeviceError.bufferRange(offset: 4, size: -1, bufferSize: 8)) {
+            try await device.syncFromDevice(buffer, size: -1, offset: 4) { _ in () }
+        }
+        #expect(try await device.fetch(buffer) == Array(repeating: 0, count: 8))
+    }
+
     @Test("a partial sync copies only its range")
     func partialSync() async throws {
         let device = try await TestProgram.device()

@@ -479,6 +479,10 @@ struct RunTests {
 
         await #expect(throws: DeviceError.bufferBusy) { try await device.sync(buffers.in1, .toDevice) }
         await #expect(throws: DeviceError.bufferBusy) { try await device.sync(buffers.out, .fromDevice) }
+        await #expect(throws: DeviceError.bufferBusy) { try await device.syncToDevice(buffers.in1, from: [1]) }
+        await #expect(throws: DeviceError.bufferBusy) {
+            try await device.syncFromDevice(buffers.out, size: 8) { _ in () }
+        }
         await #expect(throws: DeviceError.bufferBusy) { try await device.freeBuffer(buffers.out) }
         await #expect(throws: DeviceError.unavailable("cannot load an xclbin on sim-busy while runs are in flight")) {
             try await device.loadXclbin(TestProgram.standard(name: "other"))

@@ -66,6 +66,14 @@ struct XRTDeviceTests {
         await #expect(throws: DeviceError.bufferRange(offset: 1 << 20, size: 1, bufferSize: 1 << 20)) {
             try await device.sync(buffer, .toDevice, size: 1, offset: 1 << 20)
         }
+        // syncToDevice and syncFromDevice take XRT's path: write then sync, sync then map.
+        let other = pattern.reversed().map { $0 }
+        try await device.syncToDevice(buffer, from: other, offset: 8192)
+        #expect(try await device.syncFromDevice(buffer, size: 4096, offset: 8192) { Array($0) } == other)
+        #expect(try await device.read(buffer, offset: 8192, count: 4096) == other)
+        await #expect(throws: DeviceError.bufferRange(offset: (1 << 20) - 1, size: 2, bufferSize: 1 << 20)) {
+            try await device.syncFromDevice(buffer, size: 2, offset: (1 << 20) - 1) { _ in () }
+        }
         try await device.freeBuffer(buffer)
         await #expect(throws: DeviceError.invalidBuffer) { try await device.sync(buffer, .toDevice) }
     }
