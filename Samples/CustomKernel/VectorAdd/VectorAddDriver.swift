@@ -109,13 +109,12 @@ public actor VectorAddDriver {
         let run = try await device.start(
             slot.kernel,
             arguments: [.buffer(slot.in1), .buffer(slot.in2), .buffer(slot.out), .scalar(UInt32(count))])
-        // run.wait(): the slot's buffers belong to the run until it ends, even if this task
-        // is cancelled, so wait in a task that cancellation does not reach.
-        let device = self.device
-        try await Task { try await device.waitForCompletion(run) }.value
-        // bo_out.sync(XCL_BO_SYNC_BO_FROM_DEVICE, bytes, 0), then bo_out.read(...)
-        try await device.sync(slot.out, .fromDevice, size: bytes, offset: 0)
-        return try await device.withMappedBuffer(slot.out) { Self.load(count, from: $0) }
+        // run.wait(): the slot's buffers belong to the run until it ends, so even a
+        // cancelled task waits for the end before it gives the slot back.
+        try await device.waitForCompletionBeforeCancelling(run)
+        // bo_out.sync(XCL_BO_SYNC_BO_FROM_DEVICE, bytes, 0), then bo_out.read(...): one
+        // call, which the simulated device does with one copy.
+        return try await device.syncFromDevice(slot.out, size: bytes) { Self.load(count, from: $0) }
     }
 
     /// Copies `values` into the start of `host` as little-endian `UInt32`s; `host` holds at
@@ -132,7 +131,7 @@ public actor VectorAddDriver {
     }
 
     /// Reads `count` little-endian `UInt32`s from the start of `host`.
-    private static func load(_ count: Int, from host: UnsafeMutableRawBufferPointer) -> [UInt32] {
-        [UInt32](littleEndian: UnsafeRawBufferPointer(host), count: count)
+    private static func load(_ count: Int, from host: UnsafeRawBufferPointer) -> [UInt32] {
+        [UInt32](littleEndian: host, count: count)
     }
 }
