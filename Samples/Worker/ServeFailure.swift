@@ -76,7 +76,7 @@ struct ServeFailure: Error, CustomStringConvertible {
     /// The exit status of a file job's error (reading the model): the file's trouble.
     static func status(of error: FileJobError) -> ServeExitStatus {
         switch error {
-        case .inputNotFound, .inputIsDirectory, .inputUnreadable: .noInput
+        case .inputNotFound, .inputIsDirectory, .inputUnreadable, .inputShrank: .noInput
         case .outputExists, .outputUnwritable, .sameFile: .failure
         }
     }

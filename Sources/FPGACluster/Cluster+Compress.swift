@@ -26,7 +26,8 @@ extension Cluster {
         let job = GzipCompressionJob(chunkSize: configuration.chunkSize)
         return try await transformFile(at: input, to: output, overwrite: overwrite) { reader, writer in
             let (counts, bytesIn) = try await scatter(
-                .chunks(of: reader, size: job.chunkSize), of: GzipCompressionJob.kind, over: try await lanes(for: job),
+                .deferredChunks(of: reader, size: job.chunkSize), of: GzipCompressionJob.kind,
+                over: try await lanes(deferring: job),
                 progress: progress
             ) { member, _ in try await writer.write(member) }
             return (counts.values.reduce(0, +), counts, bytesIn)

@@ -37,6 +37,14 @@ extension Cluster {
         (job as? any RemoteJob).map { type(of: $0).kind } ?? String(describing: Job.self)
     }
 
+    /// Lanes for `job` on every node of the cluster whose inputs are read when a lane has
+    /// room for them (a chunk of a file, straight into a local device's buffer).
+    nonisolated func lanes<Job: DeviceJob>(
+        deferring job: Job
+    ) async throws -> [OrderedPipeline<DeferredBytes, Job.Output>.Lane] where Job.Input == ArraySlice<UInt8> {
+        try await OrderedPipeline.lanes(deferring: job, on: nodes)
+    }
+
     /// The lanes for `job` on `nodes` (every node of the cluster by default).
     nonisolated func lanes<Job: DeviceJob>(
         for job: Job, on nodes: [any DeviceNode]? = nil
@@ -110,6 +118,14 @@ extension ScatterInputs where Input == ArraySlice<UInt8> {
     /// Consecutive chunks of a file, read as the pipeline asks, weighed in bytes.
     static func chunks(of reader: FileReader, size: Int) -> Self {
         Self(next: { try await reader.nextChunk(maximum: size) }, weight: { $0.count }, total: reader.size)
+    }
+}
+
+extension ScatterInputs where Input == DeferredBytes {
+    /// Consecutive chunks of a file, each read when a lane has room for it (straight into
+    /// a local device's buffer), weighed in bytes.
+    static func deferredChunks(of reader: FileReader, size: Int) -> Self {
+        Self(next: { try await reader.nextDeferredChunk(maximum: size) }, weight: { $0.count }, total: reader.size)
     }
 }
 

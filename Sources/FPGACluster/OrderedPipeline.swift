@@ -103,6 +103,22 @@ extension OrderedPipeline {
     /// the first error is thrown.
     static func lanes<Job: DeviceJob>(for job: Job, on nodes: [any DeviceNode]) async throws -> [Lane]
     where Job.Input == Input, Job.Output == Output {
+        try await lanes(for: job, on: nodes) { node in { input in try await node.run(job, input) } }
+    }
+
+    /// Lanes for a device job on bytes whose inputs are read when a lane has room for them
+    /// (``DeviceNode/run(_:deferred:)``): a chunk of a file goes straight into a local
+    /// device's buffer.
+    static func lanes<Job: DeviceJob>(deferring job: Job, on nodes: [any DeviceNode]) async throws -> [Lane]
+    where Input == DeferredBytes, Job.Input == ArraySlice<UInt8>, Job.Output == Output {
+        try await lanes(for: job, on: nodes) { node in { input in try await node.run(job, deferred: input) } }
+    }
+
+    /// Lanes for `job` on `nodes`, each running an input with what `running` makes for its node.
+    private static func lanes<Job: DeviceJob>(
+        for job: Job, on nodes: [any DeviceNode],
+        running: (any DeviceNode) -> @Sendable (Input) async throws -> Output
+    ) async throws -> [Lane] {
         let results = await withTaskGroup(of: (Int, Result<Int, any Error>).self) { group in
             for (position, node) in nodes.enumerated() {
                 group.addTask {
@@ -125,7 +141,7 @@ extension OrderedPipeline {
         for round in 0..<(capacities.max() ?? 0) {
             for (position, capacity) in capacities.enumerated() where round < capacity {
                 let node = nodes[position]
-                let run: @Sendable (Input) async throws -> Output = { input in try await node.run(job, input) }
+                let run = running(node)
                 var recover: (@Sendable () async throws -> Void)?
                 if node.canRecover { recover = { try await node.recover() } }
                 lanes.append(Lane(name: node.name, run: run, recover: recover))

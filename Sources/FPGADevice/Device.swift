@@ -60,6 +60,19 @@ public protocol Device: Actor {
     func syncToDevice<Bytes: Collection<UInt8> & Sendable>(_ buffer: BufferObject, from bytes: Bytes, offset: Int)
         async throws
 
+    /// Lets `fill` write up to `count` bytes at `offset` of the buffer and puts the bytes it
+    /// wrote (the number it returns) into device memory: XRT's `bo::map`, the caller's
+    /// writes, then `bo::sync(XCL_BO_SYNC_BO_TO_DEVICE)` over them. Returns that number.
+    ///
+    /// Made for reading a file straight into a buffer (`pread` into the mapping), with no
+    /// copy of the bytes in between. The ``SimulatedDevice`` hands `fill` device memory
+    /// itself, as a peer-to-peer transfer from a drive lands in card memory: the read is
+    /// the only copy. `fill` runs on the device's thread and may block it (a read).
+    func syncToDevice(
+        _ buffer: BufferObject, count: Int, offset: Int,
+        filling fill: @Sendable (UnsafeMutableRawBufferPointer) throws -> Int
+    ) async throws -> Int
+
     /// Runs `body` on `size` bytes at `offset` of the buffer as device memory holds them:
     /// XRT's `bo::sync(XCL_BO_SYNC_BO_FROM_DEVICE)` over those bytes, then reading them
     /// through the mapping.
@@ -79,6 +92,20 @@ extension Device {
     ) async throws {
         try await write(buffer, bytes, offset: offset)
         try await sync(buffer, .toDevice, size: bytes.count, offset: offset)
+    }
+
+    /// Maps the buffer, lets `fill` write into the host side, then syncs what it wrote.
+    public func syncToDevice(
+        _ buffer: BufferObject, count: Int, offset: Int,
+        filling fill: @Sendable (UnsafeMutableRawBufferPointer) throws -> Int
+    ) async throws -> Int {
+        let range = try buffer.syncRange(size: count, offset: offset)
+        let written = try await withMappedBuffer(buffer) { host in
+            try fill(UnsafeMutableRawBufferPointer(rebasing: host[range]))
+        }
+        guard (0...count).contains(written) else { throw DeviceError.fillOutOfRange(written, count: count) }
+        try await sync(buffer, .toDevice, size: written, offset: offset)
+        return written
     }
 
     /// Puts `bytes` into device memory at the start of the buffer

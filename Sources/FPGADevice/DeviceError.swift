@@ -28,6 +28,9 @@ public enum DeviceError: Error, Hashable, CustomStringConvertible, Sendable {
     case bufferRange(offset: Int, size: Int, bufferSize: Int)
     /// A sync or free of a buffer that a run still uses.
     case bufferBusy
+    /// A fill of ``Device/syncToDevice(_:count:offset:filling:)`` that said it wrote a
+    /// number of bytes outside `0...count`.
+    case fillOutOfRange(Int, count: Int)
     /// A kernel run ended in error.
     case runFailed(kernel: String, message: String)
     /// A run did not complete within the timeout.
@@ -61,6 +64,7 @@ public enum DeviceError: Error, Hashable, CustomStringConvertible, Sendable {
         case .bufferRange(let offset, let size, let bufferSize):
             "range \(offset)..<\(offset + size) is outside the \(bufferSize)-byte buffer"
         case .bufferBusy: "the buffer object is in use by a running kernel"
+        case .fillOutOfRange(let written, let count): "a fill of \(count) bytes said it wrote \(written)"
         case .runFailed(let kernel, let message): "kernel \(kernel) failed: \(message)"
         case .runTimedOut(let kernel): "kernel \(kernel) did not complete in time"
         case .unknownRun: "unknown run handle"

@@ -120,6 +120,18 @@ public actor SimulatedDevice: LoadedProgramDevice {
         if copied == nil { device.copyBytes(from: bytes) }
     }
 
+    /// Hands `fill` device memory itself, as a peer-to-peer transfer lands there: the host
+    /// side is not touched.
+    public func syncToDevice(
+        _ buffer: BufferObject, count: Int, offset: Int,
+        filling fill: @Sendable (UnsafeMutableRawBufferPointer) throws -> Int
+    ) async throws -> Int {
+        let (storage, range) = try syncTarget(buffer, size: count, offset: offset)
+        let written = try fill(UnsafeMutableRawBufferPointer(rebasing: storage.device[range]))
+        guard (0...count).contains(written) else { throw DeviceError.fillOutOfRange(written, count: count) }
+        return written
+    }
+
     /// Runs `body` on the bytes in device memory, with no run in flight on the buffer;
     /// the host side is not touched.
     public func syncFromDevice<R: Sendable>(

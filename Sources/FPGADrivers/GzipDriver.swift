@@ -82,17 +82,36 @@ public actor GzipDriver {
 
     /// Compresses one chunk into one gzip member.
     public func compressMember(_ chunk: some Collection<UInt8> & Sendable) async throws -> [UInt8] {
-        let count = chunk.count
-        guard count <= maxChunkSize else { throw GzipError.chunkTooLarge(count, limit: maxChunkSize) }
+        try await compressMember(count: chunk.count) { device, input in
+            try await device.syncToDevice(input, from: chunk)
+            return chunk.count
+        }
+    }
+
+    /// Compresses the bytes `fill` writes into the input buffer (up to `count`; a read
+    /// straight from a file, with no copy in between) into one gzip member of the bytes
+    /// it wrote. `fill` runs on the device's thread and may block it.
+    public func compressMember(
+        count: Int, filling fill: @escaping @Sendable (UnsafeMutableRawBufferPointer) throws -> Int
+    ) async throws -> [UInt8] {
+        try await compressMember(count: count) { device, input in
+            try await device.syncToDevice(input, count: count, offset: 0, filling: fill)
+        }
+    }
+
+    /// Compresses one chunk of at most `count` bytes, which `upload` puts into the input
+    /// buffer (returning how many), into one gzip member.
+    private func compressMember(
+        count limit: Int, upload: (any Device, BufferObject) async throws -> Int
+    ) async throws -> [UInt8] {
+        guard limit <= maxChunkSize else { throw GzipError.chunkTooLarge(limit, limit: maxChunkSize) }
         try await slotsAvailable.acquire()
         let slot = freeSlots.removeLast()
         defer {
             freeSlots.append(slot)
             slotsAvailable.release()
         }
-        if count > 0 {
-            try await device.syncToDevice(slot.input, from: chunk)
-        }
+        let count = limit > 0 ? try await upload(device, slot.input) : 0
         try await device.syncToDevice(slot.checksum, from: Self.crcSeed)
         // The kernel overwrites the size; zero it first so that a run that wrote nothing
         // (XRT's noop shim, a misbehaving card) reads as 0 bytes, refused below, rather

@@ -12,6 +12,8 @@ public enum FileJobError: Error, Hashable, CustomStringConvertible, Sendable {
     case outputUnwritable(String, reason: String)
     /// Input and output are the same file.
     case sameFile(String)
+    /// The input file became shorter while it was being read.
+    case inputShrank(String, expected: Int, found: Int)
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum FileJobError: Error, Hashable, CustomStringConvertible, Sendable {
         case .outputExists(let path): "\(path) already exists"
         case .outputUnwritable(let path, let reason): "\(path): cannot write: \(reason)"
         case .sameFile(let path): "\(path): input and output are the same file"
+        case .inputShrank(let path, let expected, let found):
+            "\(path): file shrank while being read (\(expected) bytes when opened, \(found) now)"
         }
     }
 }

@@ -1,4 +1,5 @@
 import FPGAExecution
+import FPGAJobs
 
 #if canImport(Glibc)
     import Glibc
@@ -81,6 +82,47 @@ actor FileReader {
         if bytes.isEmpty && nextIndex > 0 { return nil }
         defer { nextIndex += 1 }
         return (nextIndex, bytes[...])
+    }
+
+    /// The next chunk of up to `maximum` bytes with its index, or nil at the end; an empty
+    /// input gives one empty chunk. A regular file's chunk is not read here: its bytes are
+    /// read when a lane has room for them, with `pread` at their offset (straight into a
+    /// local device's buffer), so the file is compressed as long as it was when opened. A
+    /// stream's chunk is read now.
+    func nextDeferredChunk(maximum: Int) throws -> (index: Int, input: DeferredBytes)? {
+        guard let size else {
+            return try nextChunk(maximum: maximum).map { ($0.index, DeferredBytes($0.input)) }
+        }
+        guard !ended else { return nil }
+        let offset = position
+        let count = min(maximum, size - offset)
+        position += count
+        if position == size { ended = true }
+        defer { nextIndex += 1 }
+        return (
+            nextIndex,
+            DeferredBytes(
+                count: count,
+                read: { [self] buffer in try readExactly(at: offset, into: buffer) },
+                load: { [self] in try await load(at: offset, count: count) })
+        )
+    }
+
+    /// Reads `count` bytes at `offset` into memory of their own, on the reader's thread.
+    private func load(at offset: Int, count: Int) throws -> ArraySlice<UInt8> {
+        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try readExactly(at: offset, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = count
+        }[...]
+    }
+
+    /// Reads `buffer.count` bytes at `offset` on the calling thread; throws
+    /// ``FileJobError/inputShrank(_:expected:found:)`` when the file ends before them.
+    nonisolated func readExactly(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
+        let got = try read(at: offset, into: buffer)
+        guard got == buffer.count else {
+            throw FileJobError.inputShrank(path, expected: size ?? 0, found: offset + got)
+        }
     }
 
     /// Reads the next bytes into `buffer`, as many as it holds (fewer only at the end);

@@ -52,3 +52,13 @@ extension GzipDriver: JobDriver {
         try await compressMember(input)[...]
     }
 }
+
+extension GzipDriver: DeferredInputDriver {
+    /// Compresses a chunk read straight into the input buffer.
+    public func run(deferred input: DeferredBytes) async throws -> ArraySlice<UInt8> {
+        try await compressMember(count: input.count) { buffer in
+            try input.read(into: buffer)
+            return input.count
+        }[...]
+    }
+}

@@ -20,6 +20,12 @@ public protocol DeviceNode: Actor {
     /// Runs one input of `job`.
     func run<Job: DeviceJob>(_ job: Job, _ input: Job.Input) async throws -> Job.Output
 
+    /// Runs one input of `job` whose bytes are read when the node has room for them (a
+    /// chunk of a file): a ``LocalNode`` whose driver is a ``DeferredInputDriver`` reads
+    /// them straight into its device buffer; other nodes load them and run them as bytes.
+    func run<Job: DeviceJob>(_ job: Job, deferred input: DeferredBytes) async throws -> Job.Output
+    where Job.Input == ArraySlice<UInt8>
+
     /// The names of the programs the node can run.
     func programNames() async -> [String]
 
@@ -33,4 +39,12 @@ public protocol DeviceNode: Actor {
     /// After the node was lost: returns once it can take inputs again, or throws when it
     /// cannot come back.
     func recover() async throws
+}
+
+extension DeviceNode {
+    /// Loads the bytes (off the cooperative pool) and runs them.
+    public func run<Job: DeviceJob>(_ job: Job, deferred input: DeferredBytes) async throws -> Job.Output
+    where Job.Input == ArraySlice<UInt8> {
+        try await run(job, try await input.load())
+    }
 }

@@ -84,14 +84,34 @@ public actor LocalNode: DeviceNode {
     /// Runs one input of `job` on this node's device.
     public func run<Job: DeviceJob>(_ job: Job, _ input: Job.Input) async throws -> Job.Output {
         let driver = try await driver(for: job)
+        return try await counting(job, inputBytes: job.byteCount(ofInput: input)) { try await driver.run(input) }
+    }
+
+    /// Runs one input of `job` whose bytes are read when the driver has room for them:
+    /// straight into the device's buffer when the driver is a ``DeferredInputDriver``,
+    /// else loaded into memory first.
+    public func run<Job: DeviceJob>(_ job: Job, deferred input: DeferredBytes) async throws -> Job.Output
+    where Job.Input == ArraySlice<UInt8> {
+        let driver = try await driver(for: job)
+        guard let direct = driver as? any DeferredInputDriver<Job.Output> else {
+            let bytes = try await input.load()
+            return try await counting(job, inputBytes: job.byteCount(ofInput: bytes)) { try await driver.run(bytes) }
+        }
+        return try await counting(job, inputBytes: input.count) { try await direct.run(deferred: input) }
+    }
+
+    /// Runs `body` (one driver call for `job`) counted in the device's metrics, totals,
+    /// history and health.
+    private func counting<Job: DeviceJob>(
+        _ job: Job, inputBytes: Int?, _ body: () async throws -> Job.Output
+    ) async throws -> Job.Output {
         let metrics = self.metrics(for: job.program)
         metrics.runsStarted.increment()
-        let inputBytes = job.byteCount(ofInput: input)
         if let inputBytes { metrics.inputBytes.increment(by: inputBytes) }
         let start = runBegins(metrics)
         let output: Job.Output
         do {
-            output = try await driver.run(input)
+            output = try await body()
         } catch {
             runEnds(metrics, startedAt: start)
             metrics.runsFailed.increment()
