@@ -5,6 +5,12 @@ import FPGATestSupport
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 @Suite("file API: streaming, atomic output, failures")
 struct FileAPITests {
     @Test func fileRoundTrip() async throws {
@@ -140,6 +146,33 @@ struct FileAPITests {
         await #expect(throws: DeviceError.self) {
             try await cluster.compressFile(at: folder.file("input"), to: folder.file("input.gz"))
         }
+        #expect(try folder.contents() == ["input"])
+    }
+
+    @Test func anInputThatShrinksHalfWayIsAnErrorAndLeavesNothing() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let input = folder.file("input")
+        try folder.write("input", TestData.logLines(count: 256 * 4096))
+        let cluster = try Cluster(devices: .simulated(count: 2), configuration: .init(chunkSize: 4096))
+        // Chunks are read when a lane has room for them. When the first member is written,
+        // at most the pipeline's window of chunks has been taken, so emptying the file then
+        // leaves most of them to find it short.
+        let emptied = Mutex(false)
+        let error = await #expect(throws: FileJobError.self) {
+            try await cluster.compressFile(at: input, to: folder.file("input.gz")) { _ in
+                emptied.withLock { done in
+                    if !done { done = truncate(input, 0) == 0 }
+                }
+            }
+        }
+        guard case .inputShrank(let path, let expected, let found)? = error else {
+            Issue.record("expected inputShrank, got \(String(describing: error))")
+            return
+        }
+        #expect(path == input)
+        #expect(expected == 256 * 4096)
+        #expect(found % 4096 == 0 && found < expected)
         #expect(try folder.contents() == ["input"])
     }
 

@@ -202,6 +202,35 @@ struct BufferTests {
         #expect(try await device.fetch(buffer) == Array(repeating: 0, count: 8))
     }
 
+    @Test("syncToDevice(count:offset:filling:) lets the fill write device memory and syncs only what it wrote")
+    func syncByFilling() async throws {
+        let device = try await TestProgram.device()
+        let buffer = try await device.allocateBuffer(size: 8, group: 0)
+        try await device.write(buffer, Array(repeating: 0xEE, count: 8))
+        let written = try await device.syncToDevice(buffer, count: 4, offset: 3) { target in
+            #expect(target.count == 4)
+            target[0] = 1
+            target[1] = 2
+            return 2
+        }
+        #expect(written == 2)
+        #expect(try await device.read(buffer, count: 8) == Array(repeating: 0xEE, count: 8))
+        #expect(try await device.syncFromDevice(buffer, size: 8) { Array($0) } == [0, 0, 0, 1, 2, 0, 0, 0])
+        await #expect(throws: DeviceError.fillOutOfRange(5, count: 4)) {
+            try await device.syncToDevice(buffer, count: 4, offset: 0) { _ in 5 }
+        }
+        await #expect(throws: DeviceError.fillOutOfRange(-1, count: 4)) {
+            try await device.syncToDevice(buffer, count: 4, offset: 0) { _ in -1 }
+        }
+        await #expect(throws: DeviceError.bufferRange(offset: 6, size: 3, bufferSize: 8)) {
+            try await device.syncToDevice(buffer, count: 3, offset: 6) { _ in 0 }
+        }
+        struct Unreadable: Error {}
+        await #expect(throws: Unreadable.self) {
+            try await device.syncToDevice(buffer, count: 4, offset: 0) { _ in throw Unreadable() }
+        }
+    }
+
     @Test("a partial sync copies only its range")
     func partialSync() async throws {
         let device = try await TestProgram.device()

@@ -481,6 +481,12 @@ struct RunTests {
         await #expect(throws: DeviceError.bufferBusy) { try await device.sync(buffers.out, .fromDevice) }
         await #expect(throws: DeviceError.bufferBusy) { try await device.syncToDevice(buffers.in1, from: [1]) }
         await #expect(throws: DeviceError.bufferBusy) {
+            try await device.syncToDevice(buffers.in1, count: 1, offset: 0) { _ in
+                Issue.record("a fill ran on a buffer in use")
+                return 0
+            }
+        }
+        await #expect(throws: DeviceError.bufferBusy) {
             try await device.syncFromDevice(buffers.out, size: 8) { _ in () }
         }
         await #expect(throws: DeviceError.bufferBusy) { try await device.freeBuffer(buffers.out) }

@@ -71,6 +71,17 @@ struct XRTDeviceTests {
         try await device.syncToDevice(buffer, from: other, offset: 8192)
         #expect(try await device.syncFromDevice(buffer, size: 4096, offset: 8192) { Array($0) } == other)
         #expect(try await device.read(buffer, offset: 8192, count: 4096) == other)
+        let filled = try await device.syncToDevice(buffer, count: 16, offset: 100) { host in
+            host.copyBytes(from: [UInt8](1...10))
+            return 10
+        }
+        #expect(filled == 10)
+        #expect(
+            try await device.syncFromDevice(buffer, size: 12, offset: 100) { Array($0) } == [UInt8](1...10)
+                + pattern[10..<12])
+        await #expect(throws: DeviceError.fillOutOfRange(17, count: 16)) {
+            try await device.syncToDevice(buffer, count: 16, offset: 0) { _ in 17 }
+        }
         await #expect(throws: DeviceError.bufferRange(offset: (1 << 20) - 1, size: 2, bufferSize: 1 << 20)) {
             try await device.syncFromDevice(buffer, size: 2, offset: (1 << 20) - 1) { _ in () }
         }
