@@ -79,6 +79,12 @@ run() {
     local name=$1 file=$2 mode=$3
     shift 3
     local timing=$OUT_DIR/time.txt s m u k
+    # Every tool starts without its old output and with no other output still being
+    # written back: replacing a 300 MB file costs whoever unlinks it (fpga-compress renames
+    # over it; a shell's > truncates it before the timed process starts), and writeback
+    # of an earlier run's output takes CPU from the next run.
+    rm -f "$file"
+    sync
     log "running: $*"
     if [ "$mode" = stdout ]; then
         /usr/bin/time -f '%e %M %U %S' -o "$timing" "$@" >"$file"

@@ -141,3 +141,9 @@ int cplatform_signal_restore(int signo) {
 }
 
 int cplatform_mkstemp_cloexec(char *template_path) { return mkostemp(template_path, O_CLOEXEC); }
+
+static _Thread_local void *thread_tag;
+
+void *cplatform_thread_tag(void) { return thread_tag; }
+
+void cplatform_set_thread_tag(void *tag) { thread_tag = tag; }

@@ -76,8 +76,9 @@ extension Cluster {
         let inflated = IOBufferPool(bufferSize: (index.members.map(\.uncompressedSize).max() ?? 0) + 1)
         let pool = BlockingThreadPool.shared
         let unwritten = AsyncSemaphore(permits: 2 * pool.threadCount + 2)
+        // Each lane's task runs on the pool (its executor), so `pool.run` inflates in place.
         let lanes = (0..<pool.threadCount).map { _ in
-            OrderedPipeline<GzipIndex.Member, InflatedMember>.Lane(name: "cpu") { member in
+            OrderedPipeline<GzipIndex.Member, InflatedMember>.Lane(name: "cpu", executor: pool) { member in
                 try await unwritten.acquire()
                 let input = compressed.take()
                 defer { compressed.give(input) }

@@ -20,6 +20,24 @@ struct OrderedPipeline<Input: Sendable, Output: Sendable> {
         /// Called after a run failed with an error for which `isLost` is true: returns
         /// once the lane may try again, throws when it should stop.
         var recover: (@Sendable () async throws -> Void)? = nil
+        /// Where the lane's task runs by preference: host lanes run on the thread pool
+        /// that does their work, so that a run needs no hop to it. Nil: the cooperative pool.
+        var executor: (any TaskExecutor)? = nil
+
+        init(
+            name: String, run: @escaping @Sendable (Input) async throws -> Output,
+            recover: (@Sendable () async throws -> Void)? = nil, executor: (any TaskExecutor)? = nil
+        ) {
+            self.name = name
+            self.run = run
+            self.recover = recover
+            self.executor = executor
+        }
+
+        /// A lane whose task runs on `executor` by preference.
+        init(name: String, executor: any TaskExecutor, run: @escaping @Sendable (Input) async throws -> Output) {
+            self.init(name: name, run: run, executor: executor)
+        }
     }
 
     let lanes: [Lane]
@@ -49,7 +67,7 @@ struct OrderedPipeline<Input: Sendable, Output: Sendable> {
         let reorder = Reorder<Output>(sink: sink, dispatcher: dispatcher)
         let counts = try await withThrowingTaskGroup(of: (String, Int, (any Error)?).self) { group in
             for lane in lanes {
-                group.addTask {
+                group.addTask(executorPreference: lane.executor) {
                     var done = 0
                     while let (index, input) = try await dispatcher.take() {
                         let inputWeight = weight(input)
@@ -94,7 +112,7 @@ extension OrderedPipeline {
     static func hostLanes(_ transform: @escaping @Sendable (Input) throws -> Output) -> [Lane] {
         let pool = BlockingThreadPool.shared
         return (0..<pool.threadCount).map { _ in
-            Lane(name: "cpu") { input in try await pool.run { try transform(input) } }
+            Lane(name: "cpu", run: { input in try await pool.run { try transform(input) } }, executor: pool)
         }
     }
 

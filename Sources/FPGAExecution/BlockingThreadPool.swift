@@ -1,3 +1,4 @@
+import CPlatform
 import Synchronization
 
 /// A fixed set of dedicated threads for blocking or CPU-heavy work.
@@ -5,7 +6,13 @@ import Synchronization
 /// `await pool.run { ... }` runs the closure on one of the pool's threads and resumes the
 /// caller with its result, leaving Swift's cooperative pool free. Work is taken in the
 /// order it was submitted.
-public final class BlockingThreadPool: Sendable {
+///
+/// The pool is also a task executor: a task that prefers it (`addTask(executorPreference:)`)
+/// runs its code that is isolated to no actor on the pool's threads, and its `run` calls
+/// then run in place, on the thread the task is on, without a hop to another thread and
+/// back. Host lanes of the cluster's scheduler do this, so inflating a member costs no
+/// thread switch.
+public final class BlockingThreadPool: TaskExecutor, Sendable {
     private let queue: WorkQueue
     /// How many threads run work at once.
     public let threadCount: Int
@@ -29,6 +36,8 @@ public final class BlockingThreadPool: Sendable {
     /// result is returned.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try Task.checkCancellation()
+        // Already on one of this pool's threads (a task that prefers the pool): run here.
+        if queue.isCurrentThreads { return try body() }
         let ticket = WorkTicket<T>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -38,6 +47,13 @@ public final class BlockingThreadPool: Sendable {
         } onCancel: {
             ticket.cancel()
         }
+    }
+
+    /// Runs a job of a task that prefers this pool, on a pool thread.
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.push { job.runSynchronously(on: executor) }
     }
 
     /// Queues `body` to run on a pool thread without waiting for it.
@@ -117,7 +133,11 @@ private final class WorkQueue: @unchecked Sendable {
         lock.broadcast()
     }
 
+    /// Whether the calling thread is one of those running this queue.
+    var isCurrentThreads: Bool { cplatform_thread_tag() == Unmanaged.passUnretained(self).toOpaque() }
+
     func runLoop() {
+        cplatform_set_thread_tag(Unmanaged.passUnretained(self).toOpaque())
         while true {
             lock.lock()
             while head == work.count && !stopped { lock.wait() }

@@ -3,6 +3,12 @@ import FPGATestSync
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 private struct PoolError: Error, Equatable {
     var code: Int
 }
@@ -16,6 +22,40 @@ struct BlockingThreadPoolTests {
         let (value, thread) = try await pool.run { (21 * 2, currentThreadName()) }
         #expect(value == 42)
         #expect(thread == "pool-a-0" || thread == "pool-a-1")
+    }
+
+    @Test("a task that prefers the pool runs on its threads, and its run calls run in place")
+    func taskExecutorPreference() async throws {
+        let pool = BlockingThreadPool(name: "pool-pref", threads: 2)
+        let other = BlockingThreadPool(name: "pool-other", threads: 1)
+        // A task (a lane of the scheduler is a child task) that prefers the pool starts on it.
+        let threads = Task(executorPreference: pool) {
+            let task = pthread_self()
+            let name = currentThreadName()
+            let inPlace = try await pool.run { (pthread_self(), currentThreadName()) }
+            let elsewhere = try await other.run { (pthread_self(), currentThreadName()) }
+            return (task, name, inPlace, elsewhere)
+        }
+        let (task, name, inPlace, elsewhere) = try await threads.value
+        #expect(name == "pool-pref-0" || name == "pool-pref-1")
+        // The work ran on the thread the task was on: no hop to another thread and back.
+        #expect(inPlace.0 == task)
+        #expect(inPlace.1 == name)
+        // Another pool's work still goes to that pool.
+        #expect(elsewhere.1 == "pool-other-0")
+        #expect(elsewhere.0 != task)
+    }
+
+    @Test("run in place still skips work when the task is already cancelled")
+    func inPlaceSkipsWorkWhenCancelled() async throws {
+        let pool = BlockingThreadPool(name: "pool-pref-c", threads: 1)
+        let ran = Flag()
+        let task = Task(executorPreference: pool) {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await pool.run { ran.set() }
+        }
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(!ran.isSet)
     }
 
     @Test("run rethrows the closure's error")

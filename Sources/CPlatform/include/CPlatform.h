@@ -48,3 +48,8 @@ int cplatform_signal_route(int signo);
 /// with errno set.
 int cplatform_signal_restore(int signo);
 
+
+/// A word the calling thread keeps for itself (C11 `_Thread_local`): a thread pool marks
+/// its threads with it, to tell whether work is already on one of them. NULL until set.
+void *cplatform_thread_tag(void);
+void cplatform_set_thread_tag(void *tag);
