@@ -42,9 +42,7 @@ extension Cluster {
         at input: String, to output: String, overwrite: Bool = false, progress: ProgressHandler? = nil
     ) async throws -> JobReport {
         try await transformFile(at: input, to: output, overwrite: overwrite) { reader, writer in
-            guard let size = reader.size,
-                let index = try await GzipIndex.build(size: size, read: { try await reader.read(at: $0, count: $1) })
-            else {
+            guard let size = reader.size, let index = try await Self.buildIndex(size: size, of: reader) else {
                 let tracker = ProgressTracker(total: reader.size, handler: progress)
                 let chunks = try await inflateSequentially(reader: reader, writer: writer, tracker: tracker)
                 return (chunks, [:], tracker.bytesDone)
@@ -118,6 +116,25 @@ extension Cluster {
                 if let result { bytesIn = result }
             }
             return (bytesIn, index.members.count)
+        }
+    }
+
+    /// The member index of a regular file (nil when it has none), read on a thread of the
+    /// CPU pool with `pread` for each member's header: one hop to the pool for the whole
+    /// walk, not two per member.
+    private static func buildIndex(size: Int, of reader: FileReader) async throws -> GzipIndex? {
+        let walk = Task(executorPreference: BlockingThreadPool.shared) {
+            try await GzipIndex.build(size: size) { offset, count in
+                try Task.checkCancellation()
+                return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    initialized = try reader.read(at: offset, into: UnsafeMutableRawBufferPointer(buffer))
+                }
+            }
+        }
+        return try await withTaskCancellationHandler {
+            try await walk.value
+        } onCancel: {
+            walk.cancel()
         }
     }
 
