@@ -23,7 +23,8 @@
 #                mixed data; see Scripts/bench-decompress.sh)
 #
 # Each tool runs under `/usr/bin/time -f '%e %M %U %S'` (wall seconds, peak RSS in KiB,
-# user and system CPU seconds) and its output is checked with `gzip -t`. The script prints figures and ratios; it never
+# user and system CPU seconds), after its old output is removed and `sync` has written
+# everything back, and its output is checked with `gzip -t`. The script prints figures and ratios; it never
 # fails because something was slow.
 set -euo pipefail
 
