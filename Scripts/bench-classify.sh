@@ -95,7 +95,7 @@ import random, struct, sys
 path, images, seed, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 rng = random.Random(seed)
 # (output channels, fan-in) per layer, as the model format lists them.
-layers = [(64, 27), (64, 576), (128, 576), (128, 1152), (256, 1152), (256, 2304), (512, 4096), (512, 512),
+layers = [(64, 27), (64, 576), (128, 576), (128, 1152), (256, 1152), (256, 2304), (512, 256), (512, 512),
           (10, 512)]
 out = bytearray(b"CNVW1A1\0" + struct.pack("<II", 1, 0))
 for index, (cout, fan_in) in enumerate(layers):
