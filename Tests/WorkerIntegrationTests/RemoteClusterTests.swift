@@ -14,7 +14,8 @@ import Testing
 /// silent (2.5 s), on both sides. Faster detection made a loaded machine (a late heartbeat)
 /// look like a lost worker; the heartbeat logic itself is tested in-process on a TestClock
 /// (RemoteWorkerClockTests, ServerSessionClockTests). A connect (and handshake) may take
-/// as long as a loaded machine needs: it only bounds a wait for a worker that does answer.
+/// as long as a loaded machine needs, on both sides: it only bounds a wait for a peer that
+/// does answer.
 /// The cluster's settings for tests against worker processes: ``testSettings(reconnectBudget:)``
 /// for its connections.
 func testConfiguration(
@@ -36,9 +37,14 @@ func testSettings(reconnectBudget: Duration = .seconds(5)) -> WorkerConnection.S
 
 let workerExecutable = WorkerProcess.executable("fpga-worker")
 
+/// A worker for these tests. Its handshake deadline is the client's connect timeout (30 s)
+/// unless a test gives its own: the worker's default 5 s cut off a normal client's handshake
+/// once under `make test-stress`, when the whole suite and stress-ng held both cores.
 func startWorker(_ arguments: [String] = [], environment: [String: String] = [:]) async throws -> WorkerProcess {
-    try await WorkerProcess.start(
-        executable: workerExecutable, arguments: ["--heartbeat-ms", "500"] + arguments, environment: environment)
+    let handshake = arguments.contains("--handshake-timeout-ms") ? [] : ["--handshake-timeout-ms", "30000"]
+    return try await WorkerProcess.start(
+        executable: workerExecutable, arguments: ["--heartbeat-ms", "500"] + handshake + arguments,
+        environment: environment)
 }
 
 @Suite("a cluster of real fpga-worker processes", .serialized)
