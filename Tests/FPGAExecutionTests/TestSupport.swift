@@ -14,18 +14,32 @@ func currentThreadName() -> String {
 }
 
 /// How many threads of this process are named `name` right now.
+///
+/// Listing `/proc/self/task` can skip a live thread when another thread exits during the
+/// listing (the kernel walks the thread list by position), which happens often when the
+/// whole suite runs under load: the list is read until two readings in a row agree.
 func threadCount(named name: String) -> Int {
-    guard let directory = opendir("/proc/self/task") else { return -1 }
+    var previous = threadIDs()
+    for _ in 0..<1000 {
+        let current = threadIDs()
+        if current == previous { break }
+        previous = current
+    }
+    return previous.filter { readSmallFile("/proc/self/task/\($0)/comm") == name }.count
+}
+
+/// The ids of this process's threads, as one listing of `/proc/self/task` gives them.
+private func threadIDs() -> [String] {
+    guard let directory = opendir("/proc/self/task") else { return [] }
     defer { closedir(directory) }
-    var count = 0
+    var ids: [String] = []
     while let entry = readdir(directory) {
         let tid = withUnsafeBytes(of: entry.pointee.d_name) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
-        guard tid.first?.isNumber == true else { continue }
-        if readSmallFile("/proc/self/task/\(tid)/comm") == name { count += 1 }
+        if tid.first?.isNumber == true { ids.append(tid) }
     }
-    return count
+    return ids.sorted()
 }
 
 private func readSmallFile(_ path: String) -> String? {
