@@ -148,12 +148,7 @@ extension Device {
             throw DeviceError.bufferRange(offset: offset, size: count, bufferSize: buffer.size)
         }
         try await withMappedBuffer(buffer) { host in
-            let target = UnsafeMutableRawBufferPointer(rebasing: host[offset..<(offset + count)])
-            let copied: Bool? = bytes.withContiguousStorageIfAvailable { source in
-                target.copyMemory(from: UnsafeRawBufferPointer(source))
-                return true
-            }
-            if copied == nil { target.copyBytes(from: bytes) }
+            UnsafeMutableRawBufferPointer(rebasing: host[offset..<(offset + count)]).copyBytes(of: bytes)
         }
     }
 

@@ -112,12 +112,7 @@ public actor SimulatedDevice: LoadedProgramDevice {
         _ buffer: BufferObject, from bytes: Bytes, offset: Int
     ) async throws {
         let (storage, range) = try syncTarget(buffer, size: bytes.count, offset: offset)
-        let device = UnsafeMutableRawBufferPointer(rebasing: storage.device[range])
-        let copied: Bool? = bytes.withContiguousStorageIfAvailable { source in
-            device.copyMemory(from: UnsafeRawBufferPointer(source))
-            return true
-        }
-        if copied == nil { device.copyBytes(from: bytes) }
+        UnsafeMutableRawBufferPointer(rebasing: storage.device[range]).copyBytes(of: bytes)
     }
 
     /// Hands `fill` device memory itself, as a peer-to-peer transfer lands there: the host

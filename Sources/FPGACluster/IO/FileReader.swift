@@ -108,12 +108,14 @@ actor FileReader {
         )
     }
 
-    /// Reads `count` bytes at `offset` into memory of their own, on the reader's thread.
+    /// Reads `count` bytes at `offset` into memory of their own, on the reader's thread;
+    /// throws ``FileJobError/inputShrank(_:expected:found:)`` when the file ends before them.
     private func load(at offset: Int, count: Int) throws -> ArraySlice<UInt8> {
-        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            try readExactly(at: offset, into: UnsafeMutableRawBufferPointer(buffer))
-            initialized = count
-        }[...]
+        let bytes = try read(at: offset, count: count)
+        guard bytes.count == count else {
+            throw FileJobError.inputShrank(path, expected: size ?? 0, found: offset + bytes.count)
+        }
+        return bytes[...]
     }
 
     /// Reads `buffer.count` bytes at `offset` on the calling thread; throws
