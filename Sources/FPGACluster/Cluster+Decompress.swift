@@ -34,7 +34,9 @@ extension Cluster {
     }
 
     /// Decompresses the gzip file at `input` into `output`, streaming with bounded
-    /// memory: members in parallel when the file is indexed, otherwise sequentially.
+    /// memory: members in parallel when the file is indexed or is a regular file with
+    /// many members (found by their headers, see ``GzipMemberChain``), otherwise
+    /// sequentially.
     /// Written to a temporary file renamed into place only on success; `-` means
     /// standard input or output.
     @discardableResult
@@ -44,6 +46,12 @@ extension Cluster {
         try await transformFile(at: input, to: output, overwrite: overwrite) { reader, writer in
             guard let size = reader.size, let index = try await Self.buildIndex(size: size, of: reader) else {
                 let tracker = ProgressTracker(total: reader.size, handler: progress)
+                // A regular file of several segments may hold many members: find and
+                // inflate them in parallel. Pipes, and small files, stream.
+                if let size = reader.size, size > Self.chainSegmentSize {
+                    let members = try await inflateChains(size: size, reader: reader, writer: writer, tracker: tracker)
+                    return (members, [:], size)
+                }
                 let chunks = try await inflateSequentially(reader: reader, writer: writer, tracker: tracker)
                 return (chunks, [:], tracker.bytesDone)
             }
@@ -161,13 +169,24 @@ extension Cluster {
     private func inflateSequentially(reader: FileReader, writer: FileWriter, tracker: ProgressTracker) async throws
         -> Int
     {
-        let handoff = BufferHandoff(buffers: 4, size: 1 << 20)
-        let inflating = Task {
+        try await Self.drain(BufferHandoff(buffers: 4, size: 1 << 20), to: writer) { handoff in
+            try Self.inflateStream(from: reader, into: handoff, tracker: tracker)
+        }
+    }
+
+    /// Runs `produce` on a pool thread, which fills the hand-off's buffers, and writes
+    /// each buffer it fills, in order, while it goes on; returns what `produce` returns
+    /// once every buffer is written. The hand-off is finished when this returns.
+    static func drain<Result: Sendable>(
+        _ handoff: BufferHandoff, to writer: FileWriter,
+        produce: @escaping @Sendable (BufferHandoff) throws -> Result
+    ) async throws -> Result {
+        let producing = Task {
             try await BlockingThreadPool.shared.run {
                 do {
-                    let members = try Self.inflateStream(from: reader, into: handoff, tracker: tracker)
+                    let result = try produce(handoff)
                     handoff.finish()
-                    return members
+                    return result
                 } catch {
                     handoff.fail(error)
                     throw error
@@ -184,13 +203,13 @@ extension Cluster {
                 handoff.fail(CancellationError())
             }
         } catch {
-            // The inflating thread stops at its next hand-over; nothing may use the
+            // The producing thread stops at its next hand-over; nothing may use the
             // reader, the writer or the buffers after this returns.
             handoff.fail(error)
-            _ = try? await inflating.value
+            _ = try? await producing.value
             throw error
         }
-        return try await inflating.value
+        return try await producing.value
     }
 
     /// Reads the whole stream on the calling (pool) thread and inflates it into the

@@ -14,12 +14,16 @@ public final class GzipStreamInflater {
     private let bufferSize: Int
     /// ``feed(_:sink:)``'s buffer, allocated on its first use.
     private var output: UnsafeMutableRawBufferPointer?
-    /// Input bytes consumed so far.
-    public private(set) var bytesIn = 0
+    /// The offset of the next input byte: the bytes consumed so far plus the offset the
+    /// stream started at.
+    public private(set) var bytesIn: Int
     /// Output bytes produced so far.
     public private(set) var bytesOut = 0
-    /// Members completed so far.
-    public private(set) var members = 0
+    /// Members completed so far, counting those before the stream's start.
+    public private(set) var members: Int
+    /// Whether ``inflate(_:into:)`` returns as soon as a member's trailer is checked, so
+    /// that the caller sees where each member ends (``bytesIn``) before the next begins.
+    public var stopsAfterEachMember = false
     private var phase = Phase.betweenMembers
     private var memberStart = 0
     private var memberOut = 0
@@ -31,9 +35,15 @@ public final class GzipStreamInflater {
     }
 
     /// `bufferSize` is the size of each piece ``feed(_:sink:)`` hands to its closure.
-    public init(bufferSize: Int = 256 << 10) {
+    /// A stream that starts part way into a file, at a member boundary, gives the
+    /// `offset` of its first byte and the `members` before it: errors then name the
+    /// file's offsets and members, and zero padding is accepted when `members` > 0.
+    public init(bufferSize: Int = 256 << 10, offset: Int = 0, members: Int = 0) {
         precondition(bufferSize > 0, "bufferSize must be positive")
+        precondition(offset >= 0 && members >= 0, "offset and members must not be negative")
         self.bufferSize = bufferSize
+        self.bytesIn = offset
+        self.members = members
         state = .allocate(capacity: 1)
         resetState()
     }
@@ -127,6 +137,7 @@ public final class GzipStreamInflater {
                 members += 1
                 phase = .betweenMembers
                 resetState()
+                if stopsAfterEachMember { break loop }
             case .trailingZeros:
                 // gzip ignores zero padding after the last member; anything else is garbage.
                 if let garbage = input[position...].firstIndex(where: { $0 != 0 }) {

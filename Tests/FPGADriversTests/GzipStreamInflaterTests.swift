@@ -298,4 +298,47 @@ struct GzipStreamInflaterTests {
             #expect(inflater.bytesOut == 2 * data.count)
         }
     }
+
+    /// A stream started part way into a file names the file's offsets and members in its
+    /// errors, accepts zero padding after earlier members, and can stop at each member's
+    /// end so that its caller sees where the next one starts.
+    @Test func startsPartWayAndStopsAfterEachMember() throws {
+        let first = ZlibGzip.member(mixedData(50_000, seed: 3), level: 6)
+        let second = ZlibGzip.member(mixedData(70_000, seed: 4), level: 1)
+        let inflater = GzipStreamInflater(offset: 1000, members: 4)
+        inflater.stopsAfterEachMember = true
+        var ends: [Int] = []
+        var output = [UInt8](repeating: 0, count: 200_000)
+        var produced = 0
+        try (first + second + [0, 0]).withUnsafeBytes { raw in
+            var position = 0
+            while position < raw.count {
+                let members = inflater.members
+                let (consumed, made) = try output.withUnsafeMutableBytes {
+                    try inflater.inflate(
+                        UnsafeRawBufferPointer(rebasing: raw[position...]),
+                        into: UnsafeMutableRawBufferPointer(rebasing: $0[produced...]))
+                }
+                position += consumed
+                produced += made
+                if inflater.members > members { ends.append(inflater.bytesIn) }
+            }
+        }
+        try inflater.finish()
+        #expect(ends == [1000 + first.count, 1000 + first.count + second.count])
+        #expect(inflater.members == 6)
+        #expect(Array(output[0..<produced]) == mixedData(50_000, seed: 3) + mixedData(70_000, seed: 4))
+
+        let cut = GzipStreamInflater(offset: 1000, members: 4)
+        #expect(throws: GzipError.truncated(offset: 1000 + first.count - 1)) {
+            try first.dropLast().withUnsafeBytes { try cut.feed($0) { _ in } }
+            try cut.finish()
+        }
+        var damaged = second
+        damaged[damaged.count - 8] ^= 1
+        let crc = GzipStreamInflater(offset: 1000, members: 4)
+        #expect(throws: GzipError.crcMismatch(member: 5, offset: 1000 + first.count)) {
+            try (first + damaged).withUnsafeBytes { try crc.feed($0) { _ in } }
+        }
+    }
 }

@@ -85,6 +85,15 @@ final class BufferHandoff: @unchecked Sendable {
         }
     }
 
+    /// Opens the hand-off for another run of buffers after ``nextFull()`` returned nil:
+    /// one hand-off, and its buffers, serve a job's every sequential stretch.
+    func restart() {
+        lock.withLock {
+            precondition(finished && full.isEmpty, "restart() before the consumer took every buffer")
+            finished = false
+        }
+    }
+
     /// Gives an emptied buffer back to the producer.
     func giveBack(_ buffer: IOBuffer) {
         lock.withLock {

@@ -79,7 +79,13 @@ actor FileWriter {
     /// Appends the first `count` bytes of `buffer`, which its owner leaves alone until
     /// this returns.
     func write(_ buffer: IOBuffer, count: Int) throws {
-        try write(raw: UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<count]))
+        try write(buffer, range: 0..<count)
+    }
+
+    /// Appends the bytes of `buffer` in `range`, which its owner leaves alone until this
+    /// returns.
+    func write(_ buffer: IOBuffer, range: Range<Int>) throws {
+        try write(raw: UnsafeRawBufferPointer(rebasing: buffer.bytes[range]))
     }
 
     private func write(raw: UnsafeRawBufferPointer) throws {
