@@ -3,7 +3,8 @@ import FPGAExecution
 
 extension Cluster {
     /// Decompresses a gzip file held in memory: in parallel when every member carries
-    /// the `FC` index (files this library wrote), otherwise sequentially. The output is
+    /// the `FC` index (files this library wrote) or when it holds many members (found by
+    /// their headers, see ``GzipMemberChain``), otherwise sequentially. The output is
     /// what `gzip -dc` gives; corruption is a `GzipError`.
     public func decompress(_ data: [UInt8], progress: ProgressHandler? = nil) async throws -> [UInt8] {
         if let index = try await GzipIndex.build(data) {
@@ -21,6 +22,20 @@ extension Cluster {
             ).bytes
         }
         let tracker = ProgressTracker(total: data.count, handler: progress)
+        if data.count > Self.chainSegmentSize {
+            // Many members, perhaps: found by their headers and inflated in parallel.
+            let source = CompressedSource(size: data.count) { offset, buffer in
+                data.withUnsafeBytes { raw in
+                    let count = min(buffer.count, raw.count - offset)
+                    buffer.baseAddress!.copyMemory(from: raw.baseAddress! + offset, byteCount: count)
+                    return count
+                }
+            }
+            let output = ByteCollector()
+            _ = try await inflateChains(
+                of: source, to: { buffer, range in output.append(buffer.bytes[range]) }, tracker: tracker)
+            return output.take()
+        }
         return try await BlockingThreadPool.shared.run {
             let inflater = GzipStreamInflater()
             var output: [UInt8] = []
@@ -49,7 +64,11 @@ extension Cluster {
                 // A regular file of several segments may hold many members: find and
                 // inflate them in parallel. Pipes, and small files, stream.
                 if let size = reader.size, size > Self.chainSegmentSize {
-                    let members = try await inflateChains(size: size, reader: reader, writer: writer, tracker: tracker)
+                    let source = CompressedSource(size: size) { offset, buffer in
+                        try reader.read(at: offset, into: buffer)
+                    }
+                    let members = try await inflateChains(
+                        of: source, to: Self.appending(to: writer), tracker: tracker)
                     return (members, [:], size)
                 }
                 let chunks = try await inflateSequentially(reader: reader, writer: writer, tracker: tracker)
@@ -169,16 +188,25 @@ extension Cluster {
     private func inflateSequentially(reader: FileReader, writer: FileWriter, tracker: ProgressTracker) async throws
         -> Int
     {
-        try await Self.drain(BufferHandoff(buffers: 4, size: 1 << 20), to: writer) { handoff in
+        try await Self.drain(BufferHandoff(buffers: 4, size: 1 << 20), to: Self.appending(to: writer)) { handoff in
             try Self.inflateStream(from: reader, into: handoff, tracker: tracker)
         }
+    }
+
+    /// Where decompressed bytes go, in order: `write(buffer, range)` takes the bytes of
+    /// `buffer` in `range`, which stay untouched until it returns.
+    typealias OutputSink = @Sendable (IOBuffer, Range<Int>) async throws -> Void
+
+    /// Writes to `writer`.
+    static func appending(to writer: FileWriter) -> OutputSink {
+        { buffer, range in try await writer.write(buffer, range: range) }
     }
 
     /// Runs `produce` on a pool thread, which fills the hand-off's buffers, and writes
     /// each buffer it fills, in order, while it goes on; returns what `produce` returns
     /// once every buffer is written. The hand-off is finished when this returns.
     static func drain<Result: Sendable>(
-        _ handoff: BufferHandoff, to writer: FileWriter,
+        _ handoff: BufferHandoff, to write: OutputSink,
         produce: @escaping @Sendable (BufferHandoff) throws -> Result
     ) async throws -> Result {
         let producing = Task {
@@ -196,7 +224,7 @@ extension Cluster {
         do {
             try await withTaskCancellationHandler {
                 while let (buffer, count) = try await handoff.nextFull() {
-                    try await writer.write(buffer, count: count)
+                    try await write(buffer, 0..<count)
                     handoff.giveBack(buffer)
                 }
             } onCancel: {

@@ -1,6 +1,14 @@
 import FPGADrivers
 import FPGAExecution
 
+/// The compressed bytes of a chain decompression: `read(offset, buffer)` reads them at
+/// `offset` into `buffer` (blocking: a pool thread calls it) and returns the bytes read,
+/// fewer only at the end.
+struct CompressedSource: Sendable {
+    let size: Int
+    let read: @Sendable (Int, UnsafeMutableRawBufferPointer) throws -> Int
+}
+
 /// A segment of a gzip file without a member index, as a lane found it: the chain of
 /// members that starts at the segment's first member header (nil when none starts
 /// there, inside a member larger than the segment), inflated into `output`.
@@ -22,8 +30,9 @@ extension Cluster {
     /// before it; a file of one member costs the lanes a search of its first 8 MiB.
     static let chainLookahead = 16
 
-    /// Decompresses a regular file that has no member index: any gzip file, from any
-    /// writer, with one member or many.
+    /// Decompresses gzip bytes that have no member index (a regular file, or bytes in
+    /// memory): any gzip file, from any writer, with one member or many; returns the
+    /// members.
     ///
     /// The writer's side inflates from the file's start, one member after another, on a
     /// pool thread (a sequential stretch), while lanes on the other pool threads take
@@ -41,9 +50,10 @@ extension Cluster {
     /// lanes stop after a few segments (at most `threads + 2` wait, then the rest are
     /// cancelled). Many members: the lanes do most of the inflating, in parallel. Memory:
     /// at most `threads + 2` segments in flight, each holding at most 32 MiB of output.
-    func inflateChains(size: Int, reader: FileReader, writer: FileWriter, tracker: ProgressTracker) async throws
-        -> Int
+    func inflateChains(of source: CompressedSource, to write: @escaping OutputSink, tracker: ProgressTracker)
+        async throws -> Int
     {
+        let size = source.size
         let segmentSize = Self.chainSegmentSize
         let segments = (size + segmentSize - 1) / segmentSize
         let pool = BlockingThreadPool.shared
@@ -56,7 +66,7 @@ extension Cluster {
         let scans = IOBufferPool(bufferSize: segmentSize + 16)
         let outputs = IOBufferPool(bufferSize: Self.chainHardLimit)
         let numbers = IndexedArraySource(Array(1..<segments))
-        let source = ScatterInputs<Int>(next: { numbers.next() }, weight: { _ in segmentSize }, total: size)
+        let inputs = ScatterInputs<Int>(next: { numbers.next() }, weight: { _ in segmentSize }, total: size)
         let lanes = (0..<pool.threadCount).map { _ in
             OrderedPipeline<Int, SegmentChain>.Lane(name: "cpu", executor: pool) { number in
                 try await ahead.acquire()
@@ -64,15 +74,15 @@ extension Cluster {
                     let scan = scans.take()
                     defer { scans.give(scan) }
                     let (got, candidate) = try await pool.run {
-                        try Self.firstCandidate(ofSegment: number, size: size, reader: reader, into: scan)
+                        try Self.firstCandidate(ofSegment: number, of: source, into: scan)
                     }
                     guard let candidate else { return SegmentChain(chain: nil, output: nil) }
                     try await unconsumed.acquire()
                     do {
                         let segment = try await pool.run {
                             try Self.chain(
-                                ofSegment: number, from: candidate, holding: got, size: size, reader: reader,
-                                scan: scan, outputs: outputs)
+                                ofSegment: number, from: candidate, holding: got, of: source, scan: scan,
+                                outputs: outputs)
                         }
                         if segment.output == nil { unconsumed.release() }
                         return segment
@@ -90,15 +100,15 @@ extension Cluster {
         return try await withThrowingTaskGroup(of: Int?.self) { group in
             group.addTask {
                 defer { delivered.finish() }
-                _ = try await self.scatter(source, of: Self.decompressionJob, over: lanes) { chain, _ in
+                _ = try await self.scatter(inputs, of: Self.decompressionJob, over: lanes) { chain, _ in
                     delivered.yield(chain)
                 }
                 return nil
             }
             group.addTask {
                 try await Self.writeChains(
-                    chains, size: size, segments: segments, reader: reader, writer: writer, ahead: ahead,
-                    unconsumed: unconsumed, outputs: outputs, tracker: tracker)
+                    chains, segments: segments, of: source, to: write, ahead: ahead, unconsumed: unconsumed,
+                    outputs: outputs, tracker: tracker)
             }
             var members: Int?
             do {
@@ -117,11 +127,12 @@ extension Cluster {
 
     /// Writes the file's output in order, inflating sequential stretches itself and
     /// taking the lanes' chains where they join; returns the members. See
-    /// ``inflateChains(size:reader:writer:tracker:)``.
+    /// ``inflateChains(of:to:tracker:)``.
     private static func writeChains(
-        _ chains: AsyncStream<SegmentChain>, size: Int, segments: Int, reader: FileReader, writer: FileWriter,
+        _ chains: AsyncStream<SegmentChain>, segments: Int, of source: CompressedSource, to write: @escaping OutputSink,
         ahead: AsyncSemaphore, unconsumed: AsyncSemaphore, outputs: IOBufferPool, tracker: ProgressTracker
     ) async throws -> Int {
+        let size = source.size
         let handoff = BufferHandoff(buffers: 4, size: 1 << 20)
         let input = IOBuffer(size: 256 << 10)
         var pending = chains.makeAsyncIterator()
@@ -132,9 +143,9 @@ extension Cluster {
             let threshold = nextSegment < segments ? nextSegment * chainSegmentSize : Int.max
             if offset < threshold {
                 let (start, before) = (offset, members)
-                let stretch = try await drain(handoff, to: writer) { handoff in
+                let stretch = try await drain(handoff, to: write) { handoff in
                     try inflateStretch(
-                        from: start, members: before, until: threshold, reader: reader, input: input, into: handoff)
+                        from: start, members: before, until: threshold, of: source, input: input, into: handoff)
                 }
                 handoff.restart()
                 tracker.advance(by: stretch.end - offset)
@@ -152,7 +163,7 @@ extension Cluster {
                 unconsumed.release()
             }
             guard let first = chain.member(startingAt: offset) else { continue }
-            try await writer.write(output, range: chain.outputOffsets[first]..<chain.outputCount)
+            try await write(output, chain.outputOffsets[first]..<chain.outputCount)
             tracker.advance(by: chain.end - offset)
             members += chain.members - first
             offset = chain.end
@@ -163,21 +174,21 @@ extension Cluster {
     /// Reads segment `number` into `scan` (and the 9 bytes after it, where a header
     /// starting in it ends); returns the bytes read and the first candidate member
     /// header in the segment, if any. Blocks.
-    private static func firstCandidate(ofSegment number: Int, size: Int, reader: FileReader, into scan: IOBuffer)
+    private static func firstCandidate(ofSegment number: Int, of source: CompressedSource, into scan: IOBuffer)
         throws -> (got: Int, candidate: Int?)
     {
-        let start = number * chainSegmentSize
-        let got = try load(segment: number, size: size, reader: reader, into: scan)
+        let (start, size) = (number * chainSegmentSize, source.size)
+        let got = try load(segment: number, of: source, into: scan)
         let candidate = GzipMemberChain.nextCandidate(
             in: UnsafeRawBufferPointer(rebasing: scan.bytes[0..<got]), from: 0)
         guard let candidate, candidate < min(chainSegmentSize, size - start) else { return (got, nil) }
         return (got, candidate)
     }
 
-    private static func load(segment number: Int, size: Int, reader: FileReader, into scan: IOBuffer) throws -> Int {
+    private static func load(segment number: Int, of source: CompressedSource, into scan: IOBuffer) throws -> Int {
         let start = number * chainSegmentSize
-        let count = min(scan.bytes.count, size - start)
-        return try reader.read(at: start, into: UnsafeMutableRawBufferPointer(rebasing: scan.bytes[0..<count]))
+        let count = min(scan.bytes.count, source.size - start)
+        return try source.read(start, UnsafeMutableRawBufferPointer(rebasing: scan.bytes[0..<count]))
     }
 
     /// Inflates the chain of segment `number` (see ``GzipMemberChain``) from its first
@@ -185,10 +196,10 @@ extension Cluster {
     /// bytes; tries the segment's later candidates when one does not start a chain.
     /// Blocks.
     private static func chain(
-        ofSegment number: Int, from candidate: Int, holding got: Int, size: Int, reader: FileReader, scan: IOBuffer,
+        ofSegment number: Int, from candidate: Int, holding got: Int, of source: CompressedSource, scan: IOBuffer,
         outputs: IOBufferPool
     ) throws -> SegmentChain {
-        let start = number * chainSegmentSize
+        let (start, size) = (number * chainSegmentSize, source.size)
         let limit = min(size, start + chainSegmentSize)
         let output = outputs.take()
         var (candidate, got) = (candidate, got)
@@ -196,13 +207,13 @@ extension Cluster {
             // The chain reads on through the segment's own bytes, already in `scan`.
             if let chain = try GzipMemberChain.inflate(
                 from: start + candidate, until: limit, fileSize: size, buffer: scan.bytes, holding: got, from: start,
-                read: { offset, buffer in try reader.read(at: offset, into: buffer) }, into: output.bytes,
+                read: source.read, into: output.bytes,
                 softLimit: chainSoftLimit)
             {
                 return SegmentChain(chain: chain, output: output)
             }
             // Not a member start (rare): the chain overwrote the buffer; read it again.
-            got = try load(segment: number, size: size, reader: reader, into: scan)
+            got = try load(segment: number, of: source, into: scan)
             guard
                 let next = GzipMemberChain.nextCandidate(
                     in: UnsafeRawBufferPointer(rebasing: scan.bytes[0..<got]), from: candidate + 1),
@@ -219,7 +230,7 @@ extension Cluster {
     /// ends (then the end is checked as the sequential path checks it: a cut member, zero
     /// padding, garbage). Blocks.
     private static func inflateStretch(
-        from offset: Int, members: Int, until threshold: Int, reader: FileReader, input: IOBuffer,
+        from offset: Int, members: Int, until threshold: Int, of source: CompressedSource, input: IOBuffer,
         into handoff: BufferHandoff
     ) throws -> (end: Int, members: Int, atEnd: Bool) {
         let inflater = GzipStreamInflater(offset: offset, members: members)
@@ -232,7 +243,7 @@ extension Cluster {
         var outputWasFull = false
         while true {
             if position == filled && !outputWasFull {
-                filled = try reader.read(at: next, into: input.bytes)
+                filled = try source.read(next, input.bytes)
                 position = 0
                 next += filled
                 if filled == 0 {

@@ -24,8 +24,24 @@ struct DecompressChainTests {
         }
     }
 
-    /// What the sequential path (standard input, or a file in memory) makes of `file`.
-    func sequential(_ file: [UInt8]) async throws -> Result<[UInt8], GzipError> {
+    /// What the sequential path (standard input, or any small file) makes of `file`.
+    func sequential(_ file: [UInt8]) -> Result<[UInt8], GzipError> {
+        let inflater = GzipStreamInflater()
+        var output: [UInt8] = []
+        do {
+            try file.withUnsafeBytes { try inflater.feed($0) { output.append(contentsOf: $0) } }
+            try inflater.finish()
+            return .success(output)
+        } catch let error as GzipError {
+            return .failure(error)
+        } catch {
+            Issue.record("not a GzipError: \(error)")
+            return .failure(.truncated(offset: -1))
+        }
+    }
+
+    /// What `Cluster.decompress` makes of `file` in memory.
+    func inMemory(_ file: [UInt8]) async throws -> Result<[UInt8], GzipError> {
         let cluster = try Cluster(devices: .simulated(count: 1))
         do { return .success(try await cluster.decompress(file)) } catch let error as GzipError {
             return .failure(error)
@@ -55,6 +71,8 @@ struct DecompressChainTests {
         #expect(report.chunks == members)
         #expect(report.bytesIn == file.count)
         #expect(report.bytesOut == data.count)
+        let inMemory = try await inMemory(file).get() == data
+        #expect(inMemory)
     }
 
     /// A member larger than a chain may hold (32 MiB of output) is inflated by the
@@ -78,10 +96,13 @@ struct DecompressChainTests {
         #expect(inner.file.count > 1 << 20, "several segments")
         let outer = ZlibGzip.member(Array("before ".utf8) + inner.file + Array(" after".utf8), level: 0)
         let tail = mixedMembers(count: 5)
+        let expected = Array("before ".utf8) + inner.file + Array(" after".utf8) + tail.data
         let (output, report) = try await decompressFile(outer + tail.file).get()
-        let same = output == Array("before ".utf8) + inner.file + Array(" after".utf8) + tail.data
+        let same = output == expected
         #expect(same)
         #expect(report.chunks == 6)
+        let inMemory = try await inMemory(outer + tail.file).get() == expected
+        #expect(inMemory)
     }
 
     @Test func oneLargeMemberComesOutWhole() async throws {
@@ -105,7 +126,7 @@ struct DecompressChainTests {
             cases.append(damaged)
         }
         for damaged in cases {
-            guard case .failure(let expected) = try await sequential(damaged) else {
+            guard case .failure(let expected) = sequential(damaged) else {
                 Issue.record("the sequential path accepted a damaged file")
                 continue
             }
@@ -114,6 +135,7 @@ struct DecompressChainTests {
                 continue
             }
             #expect(error == expected)
+            #expect(try await inMemory(damaged) == .failure(expected))
         }
     }
 }
