@@ -144,22 +144,31 @@ struct DecompressChainTests {
     /// The file path, the in-memory path and the sequential inflater must agree on every
     /// output byte and every error.
     @Test(arguments: 1...6) func seededLayoutsAgreeWithTheSequentialPath(seed: UInt64) async throws {
-        var random = SplitMix(seed: seed)
+        // The layout's dice: bytes of the seed's random stream, one per choice.
+        let dice = TestData.random(count: 4096, seed: seed)
+        var rolls = 0
+        func roll(_ sides: Int) -> Int {
+            defer { rolls += 1 }
+            return Int(dice[rolls % dice.count]) % sides
+        }
+        func nextSeed() -> UInt64 { seed &* 1_000_003 &+ UInt64(rolls) }
         var file: [UInt8] = []
         while file.count < 3 << 20 {
-            let size = [0, 100, 40_000, 300_000, 1_500_000][Int(random.next() % 5)]
+            let size = [0, 100, 40_000, 300_000, 1_500_000][roll(5)]
             var part =
-                random.next() % 2 == 0
-                ? TestData.random(count: size, seed: random.next())
-                : TestData.logLines(count: size, seed: random.next())
-            if random.next() % 6 == 0 {
+                roll(2) == 0
+                ? TestData.random(count: size, seed: nextSeed()) : TestData.logLines(count: size, seed: nextSeed())
+            if roll(6) == 0 {
                 // A gzip file inside this member, stored so that its headers show.
-                part += ZlibGzip.member(TestData.logLines(count: 200_000, seed: random.next()), level: 6)
+                part += ZlibGzip.member(TestData.logLines(count: 200_000, seed: nextSeed()), level: 6)
             }
-            file += ZlibGzip.member(part, level: Int32(random.next() % 10))
+            file += ZlibGzip.member(part, level: Int32(roll(10)))
         }
-        if random.next() % 3 == 0 { file += [UInt8](repeating: 0, count: Int(random.next() % 100)) }
-        if seed % 2 == 0 { file[Int(random.next() % UInt64(file.count))] ^= UInt8(1 + random.next() % 255) }
+        if roll(3) == 0 { file += [UInt8](repeating: 0, count: roll(100)) }
+        if seed % 2 == 0 {
+            let position = (roll(256) << 16 | roll(256) << 8 | roll(256)) % file.count
+            file[position] ^= UInt8(1 + roll(255))
+        }
 
         let expected = sequential(file)
         switch (expected, try await decompressFile(file)) {
@@ -169,18 +178,5 @@ struct DecompressChainTests {
         }
         let memory = try await inMemory(file)
         #expect(memory == expected, "seed \(seed)")
-    }
-}
-
-/// A small seeded generator (SplitMix64), so that a failing layout can be made again.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
