@@ -47,9 +47,10 @@ extension Cluster {
     /// not a member start costs a lane some work, never a wrong byte.
     ///
     /// One member: the stretch inflates it all at the sequential path's speed while the
-    /// lanes stop after a few segments (at most `threads + 2` wait, then the rest are
-    /// cancelled). Many members: the lanes do most of the inflating, in parallel. Memory:
-    /// at most `threads + 2` segments in flight, each holding at most 32 MiB of output.
+    /// lanes search at most 16 segments (8 MiB) ahead of it, then wait and are cancelled
+    /// at the end. Many members: the lanes do most of the inflating, in parallel. Memory:
+    /// at most `threads + 2` chains wait to be written, each holding at most 32 MiB of
+    /// output.
     func inflateChains(of source: CompressedSource, to write: @escaping OutputSink, tracker: ProgressTracker)
         async throws -> Int
     {
