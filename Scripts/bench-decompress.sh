@@ -16,8 +16,10 @@
 #   FPGA_COMPRESS  the binary to measure (.build/release/fpga-compress)
 #   FPGA_COMPRESS_BEFORE  another fpga-compress (an older build) measured alongside, optional
 #   OUT_DIR        where inputs, outputs and timings go (bench-out)
+#   BENCH_VERBOSE  when set, every run's wall seconds are printed too
 #
-# Every output is compared with the original (`cmp`). Wall and CPU (user + system)
+# Every output is compared with the original (`cmp`); before each command the last output
+# is removed and `sync` runs, outside the timing. Wall and CPU (user + system)
 # seconds are what `/usr/bin/time -f '%e %U %S'` gives, to the microsecond (wait4's
 # rusage, measured by a few lines of Python). Speed vs igzip is igzip's median
 # wall time divided by the tool's: above 1 is faster. The script never fails on speed.
@@ -103,6 +105,11 @@ sys.exit(os.waitstatus_to_exitcode(status))' "$@"
 measure() {
     local key=$1 timing=$work/time.txt out=$work/out e u s
     shift
+    # A fair start for every command: the last output's pages freed and nothing dirty
+    # left for the kernel to write back while this one runs (writeback throttles
+    # whichever command happens to cross the dirty threshold, the same one every round).
+    rm -f "$out"
+    sync
     timed "$timing" "$out" "$@"
     cmp -s "$out" "$INPUT" || die "$key: output differs from the original"
     read -r e u s <"$timing"
@@ -142,6 +149,7 @@ for ((run = 1; run <= RUNS; run++)); do
     fi
 done
 
+if [ -n "${BENCH_VERBOSE:-}" ]; then for key in "${keys[@]}"; do echo "$key: ${walls[$key]}"; done; fi
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 echo
 echo "decompression: $INPUT ($INPUT_BYTES bytes), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
