@@ -23,7 +23,8 @@ struct FPGACompress: AsyncParsableCommand {
         discussion: """
             Without cluster options the work runs on an embedded cluster of simulated FPGAs, \
             one per core. Output is a multi-member gzip file that every gzip reader accepts; \
-            this tool decompresses its own files in parallel. The input file is kept. \
+            this tool decompresses its own files, and other tools' multi-member files, in \
+            parallel. The input file is kept. \
             --metrics-listen HOST:PORT serves the cluster's dashboard (GET /, every device's \
             utilisation and throughput), /status.json, /metrics and /health while the job runs; \
             the address is written to standard error.
