@@ -4,7 +4,7 @@ import FPGAExecution
 extension Cluster {
     /// Decompresses a gzip file held in memory: in parallel when every member carries
     /// the `FC` index (files this library wrote) or when it holds many members (found by
-    /// their headers, see ``GzipMemberChain``), otherwise sequentially. The output is
+    /// their headers, see `GzipMemberChain`), otherwise sequentially. The output is
     /// what `gzip -dc` gives; corruption is a `GzipError`.
     public func decompress(_ data: [UInt8], progress: ProgressHandler? = nil) async throws -> [UInt8] {
         if let index = try await GzipIndex.build(data) {
@@ -50,7 +50,7 @@ extension Cluster {
 
     /// Decompresses the gzip file at `input` into `output`, streaming with bounded
     /// memory: members in parallel when the file is indexed or is a regular file with
-    /// many members (found by their headers, see ``GzipMemberChain``), otherwise
+    /// many members (found by their headers, see `GzipMemberChain`), otherwise
     /// sequentially.
     /// Written to a temporary file renamed into place only on success; `-` means
     /// standard input or output.

@@ -203,7 +203,7 @@ extension Cluster {
         return try source.read(start, UnsafeMutableRawBufferPointer(rebasing: scan.bytes[0..<count]))
     }
 
-    /// Inflates the chain of segment `number` (see ``GzipMemberChain``) from its first
+    /// Inflates the chain of segment `number` (see `GzipMemberChain`) from its first
     /// candidate header, at `candidate` in `scan`, which holds `got` of the segment's
     /// bytes; tries the segment's later candidates when one does not start a chain.
     /// Blocks.
