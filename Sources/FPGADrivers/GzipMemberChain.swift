@@ -76,8 +76,8 @@ public struct GzipMemberChain: Sendable, Equatable {
     /// Returns nil when the member at `start` itself is not a whole valid member that
     /// fits: then `start` was not a member start (or what starts there is for the
     /// sequential path to report). `buffer[0..<filled]` holds the file's bytes from
-    /// `bufferOffset` on, with `start` among them; the chain reads on into `buffer` (its
-    /// first bytes are overwritten) with `read(offset, buffer)`, which reads the file at
+    /// `bufferOffset` on, with `start` among them; the chain reads on into `buffer` (what
+    /// it held is overwritten) with `read(offset, buffer)`, which reads the file at
     /// `offset` and returns the bytes read, fewer only at the end. Blocks.
     public static func inflate(
         from start: Int, until limit: Int, fileSize: Int,
@@ -94,16 +94,13 @@ public struct GzipMemberChain: Sendable, Equatable {
         var filled = filled
         var position = start - bufferOffset
         var produced = 0
+        // Called once the inflater has taken every byte in the buffer (it keeps what it
+        // needs of a header or trailer cut by the buffer's end).
         func refill() throws -> Bool {
-            let kept = filled - position
-            if kept > 0 && position > 0 {
-                buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + position, byteCount: kept)
-            }
-            filled = kept
+            precondition(position == filled, "refill() with unread bytes in the buffer")
+            filled = try read(inflater.bytesIn, buffer)
             position = 0
-            let got = try read(inflater.bytesIn + kept, UnsafeMutableRawBufferPointer(rebasing: buffer[kept...]))
-            filled += got
-            return got > 0
+            return filled > 0
         }
         while true {
             let memberStart = chain.end
