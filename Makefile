@@ -20,6 +20,8 @@
 #   make bench-classify   fpga-classify --local 2 against Brevitas on the same model and images, and the
 #                         fixed cost of 100 images through two remote workers
 #   make docs         build the DocC site into DocsSite/.build/site
+#   make check-links  check that release fpga-compress links no CoreFoundation, ICU or
+#                     FoundationInternationalization (they would cost every run ~1 ms of start-up)
 #   make format       format the Swift sources in place
 #   make lint         check the Swift sources against .swift-format
 #
@@ -32,7 +34,7 @@ SCRATCH_PATH ?=
 SWIFTPM_FLAGS := $(if $(SCRATCH_PATH),--scratch-path $(SCRATCH_PATH))
 # Release binaries carry the Swift runtime and Foundation inside them: they run on hosts
 # without a Swift toolchain (worker hosts need only the Debian libraries) and start about
-# 10 ms sooner. Every release build uses the same flags, so none rebuilds another's work.
+# 10 ms sooner. fpga-compress carries FoundationEssentials only (see check-links). Every release build uses the same flags, so none rebuilds another's work.
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BUILD_DIR := $(or $(SCRATCH_PATH),.build)
 
@@ -60,7 +62,7 @@ DEMO_SIZE := 268435456
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests Samples
 
 .PHONY: all deps deps-stress test-stress deps-observability test-observability deps-slurm test-slurm deps-bench deps-bench-transport build demo test test-stream bench bench-pipeline bench-transport bench-cnv docs \
-	format lint clean-demo brevitas-parity bench-brevitas bench-classify fuzz
+	format lint check-links clean-demo brevitas-parity bench-brevitas bench-classify fuzz
 
 all: build
 
@@ -224,6 +226,18 @@ bench-classify: deps
 
 docs: deps
 	DocsSite/build.sh
+
+# fpga-compress starts once per file in every pipeline it joins, so its start-up counts:
+# linking full Foundation (CoreFoundation, ICU, FoundationInternationalization) adds ~1,900
+# protocol conformance records that the runtime scans on each first cast, 36 MB of data and
+# ~1 ms per run. One `import Foundation`, or one Foundation-only API such as
+# `String.contains(_: String)` where a module sees Foundation, brings it back.
+check-links: build
+	@if nm $(FPGA_COMPRESS) | grep -q -e FoundationInternationalization -e __CFInitialize; then \
+	    echo "$(FPGA_COMPRESS) links full Foundation: find the reference with" \
+	         "swift build $(RELEASE_FLAGS) --product fpga-compress -Xlinker -Map=map.txt"; \
+	    exit 1; \
+	fi; echo "$(FPGA_COMPRESS): FoundationEssentials only"
 
 format:
 	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_FORMAT_PATHS)

@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 // The direction of dependencies, lowest first:
 //   C shims (CPlatform, CBinaryNet, CZlib, CISAL, CLibUV, CAres, CXRT) -> FPGAExecution (threads) ->
 //   FPGATransport (libuv, wire protocol) and FPGADevice (device model, simulated device, AXLF reader) ->
@@ -35,8 +35,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
-        // fpga-worker --metrics-listen: /metrics and /health over HTTP.
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // fpga-worker --metrics-listen: /metrics and /health over HTTP. Without its default
+        // traits: FullFoundation would link CoreFoundation and ICU into every tool (start-up,
+        // see `make check-links`), ConfigurationSupport a configuration library we do not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Already in the graph through Hummingbird: the bind error's errno, and stopping the server.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),

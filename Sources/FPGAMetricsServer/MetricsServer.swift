@@ -1,11 +1,16 @@
 import FPGAJobs
-import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -42,7 +47,7 @@ public final class MetricsServer: Sendable {
     private let task: Task<Void, Never>
 
     /// `host:port`, with brackets around an IPv6 host.
-    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public var address: String { host.contains(Character(":")) ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     private init(host: String, port: Int, group: ServiceGroup, task: Task<Void, Never>) {
         self.host = host
@@ -97,7 +102,7 @@ public final class MetricsServer: Sendable {
             }
             continuation.finish()
         }
-        let requested = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let requested = host.contains(Character(":")) ? "[\(host)]:\(port)" : "\(host):\(port)"
         for await event in events {
             switch event {
             case .success(let (boundHost, boundPort)):

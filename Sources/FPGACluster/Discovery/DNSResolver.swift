@@ -59,7 +59,9 @@ private struct Lookup: Sendable {
         guard status == ARES_SUCCESS, let channel else { return .failure(failure(status)) }
         defer { ares_destroy(channel) }
         if let server = resolver.server {
-            let csv = server.host.contains(":") ? "[\(server.host)]:\(server.port)" : "\(server.host):\(server.port)"
+            let csv =
+                server.host.contains(Character(":"))
+                ? "[\(server.host)]:\(server.port)" : "\(server.host):\(server.port)"
             let set = ares_set_servers_ports_csv(channel, csv)
             guard set == ARES_SUCCESS else { return .failure(failure(set)) }
         }

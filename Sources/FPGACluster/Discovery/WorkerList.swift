@@ -1,6 +1,21 @@
 import FPGAExecution
 import FPGATransport
-import Foundation
+
+// FoundationEssentials, not Foundation: the tools that embed a cluster then link
+// neither CoreFoundation nor ICU, which start-up would pay for in every run.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Where a cluster's workers are, in the one syntax every tool's `--workers` takes: entries
 /// separated by commas, each one of
@@ -39,7 +54,7 @@ public struct WorkerList: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String, defaultPort: UInt16 = WorkerList.standardPort) throws(WorkerDiscoveryError) {
         var entries: [Entry] = []
         for piece in text.split(separator: ",") {
-            let entry = piece.trimmingCharacters(in: .whitespaces)
+            let entry = Self.trimmed(piece)
             if entry.isEmpty { continue }
             entries.append(try Self.entry(entry, defaultPort: defaultPort))
         }
@@ -130,22 +145,37 @@ public struct WorkerList: Sendable, Hashable, CustomStringConvertible {
     static func readHostfile(_ path: String, defaultPort: UInt16) async throws(WorkerDiscoveryError) -> [Endpoint] {
         let read: Result<String, WorkerDiscoveryError>
         do {
-            read = try await BlockingThreadPool.shared.run {
-                do {
-                    return .success(try String(contentsOfFile: path, encoding: .utf8))
-                } catch {
-                    let reason = (error as NSError).localizedFailureReason ?? "\(error)"
-                    return .failure(.unreadableHostfile(path: path, reason: Self.reason(reason, path: path)))
-                }
-            }
+            read = try await BlockingThreadPool.shared.run { readText(path) }
         } catch {
             throw .unreadableHostfile(path: path, reason: "\(error)")
         }
         return try parseHostfile(try read.get(), path: path, defaultPort: defaultPort)
     }
 
-    private static func reason(_ reason: String, path: String) -> String {
-        FileManager.default.fileExists(atPath: path) ? reason : "no such file"
+    /// The whole text of the file at `path`, or the system's reason it cannot be read.
+    /// Blocks.
+    private static func readText(_ path: String) -> Result<String, WorkerDiscoveryError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            return .failure(
+                .unreadableHostfile(path: path, reason: code == ENOENT ? "no such file" : systemErrorMessage(code)))
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var piece = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let got = piece.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else { return .failure(.unreadableHostfile(path: path, reason: systemErrorMessage())) }
+            if got == 0 { return .success(String(decoding: bytes, as: UTF8.self)) }
+            bytes += piece[..<got]
+        }
+    }
+
+    /// `text` without the white space at either end.
+    private static func trimmed(_ text: Substring) -> String {
+        String(text.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 
     /// The workers of a hostfile's text: one `HOST[:PORT]` per line; blank lines and `#`
@@ -154,8 +184,8 @@ public struct WorkerList: Sendable, Hashable, CustomStringConvertible {
         throws(WorkerDiscoveryError) -> [Endpoint]
     {
         var endpoints: [Endpoint] = []
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = (raw.firstIndex(of: "#").map { raw[..<$0] } ?? raw[...]).trimmingCharacters(in: .whitespaces)
+        for (number, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let line = trimmed(raw.firstIndex(of: "#").map { raw[..<$0] } ?? raw[...])
             if line.isEmpty { continue }
             guard !line.contains(where: \.isWhitespace) else {
                 throw .invalidHostfileLine(path: path, line: number + 1, text: line, reason: "one worker per line")

@@ -25,7 +25,7 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
             host = text[text.index(after: text.startIndex)..<close]
             portText = text[text.index(close, offsetBy: 2)...]
         } else {
-            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else {
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(Character(":")) else {
                 throw .invalidAddress(text)
             }
             host = text[..<colon]
@@ -35,7 +35,7 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         self.init(host: String(host), port: port)
     }
 
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public var description: String { host.contains(Character(":")) ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Whether the host is a loopback address (127.0.0.0/8, ::1 or `localhost`).
     public var isLoopback: Bool {

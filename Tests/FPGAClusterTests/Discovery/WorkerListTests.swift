@@ -76,6 +76,18 @@ struct WorkerListTests {
         ) { _ = try await Self.resolve("@" + directory.file("missing")) }
     }
 
+    /// A hostfile written on Windows (CRLF line ends) reads like any other; a folder named
+    /// as a hostfile is the system's reason, not a crash.
+    @Test func aHostfileWithCRLFLineEndsReadsAndAFolderIsRefused() async throws {
+        let directory = try TemporaryDirectory("hostfile")
+        defer { directory.remove() }
+        try directory.write("hosts", Array("node1\r\n# rack 2\r\nnode2:7071\r\n".utf8))
+        #expect(try await Self.resolve("@" + directory.file("hosts")) == ["node1:7070", "node2:7071"])
+        await #expect(
+            throws: WorkerDiscoveryError.unreadableHostfile(path: directory.path, reason: "Is a directory")
+        ) { _ = try await Self.resolve("@" + directory.path) }
+    }
+
     @Test func slurmGivesTheNodesOfTheJob() async throws {
         let environment = ["SLURM_JOB_NODELIST": "fpga[01-03],login"]
         #expect(
