@@ -82,7 +82,8 @@ extension Cluster {
     }
 
     /// Inflates an indexed file's members in parallel, one lane per thread of the shared
-    /// CPU pool, and writes their outputs in order. Each lane reads its member straight
+    /// CPU pool, and writes their outputs in order: for an output that takes bytes in order
+    /// only (a pipe); a regular file takes each member in place at once. Each lane reads its member straight
     /// from the file on its own thread (`pread`, no hop to the reader's thread) into a
     /// reused buffer and inflates it into another reused buffer. Outputs go to a writing
     /// task in order, and a lane goes on to its next member at once rather than waiting
@@ -93,12 +94,11 @@ extension Cluster {
     private func inflateMembers(
         of index: GzipIndex, reader: FileReader, writer: FileWriter, progress: ProgressHandler?
     ) async throws -> (bytesIn: Int, members: Int) {
-        let members = IndexedArraySource(index.members)
-        let inputs = ScatterInputs<GzipIndex.Member>(
-            next: { members.next() }, weight: { $0.size }, total: reader.size)
-        let compressed = IOBufferPool(bufferSize: index.members.map(\.size).max() ?? 0)
-        // The spare byte: GzipMemberInflater's check that a member is no longer than its index says.
-        let inflated = IOBufferPool(bufferSize: (index.members.map(\.uncompressedSize).max() ?? 0) + 1)
+        if let output = await writer.positionalOutput() {
+            return try await inflateMembers(
+                of: index, reader: reader, at: output, writer: writer, progress: progress)
+        }
+        let (inputs, compressed, inflated) = Self.memberInputs(of: index, reader: reader)
         let pool = BlockingThreadPool.shared
         let unwritten = AsyncSemaphore(permits: 2 * pool.threadCount + 2)
         // Each lane's task runs on the pool (its executor), so `pool.run` inflates in place.
@@ -144,6 +144,69 @@ extension Cluster {
             }
             return (bytesIn, index.members.count)
         }
+    }
+
+    /// Inflates an indexed file's members in parallel into an output that takes writes at
+    /// offsets (a regular file): each lane writes the member it inflated where the index
+    /// places it (`pwrite`), on its own thread and at once, while the bytes are still in
+    /// that core's cache. No writing thread, no hand-over, no wait for the members before.
+    /// Returns the compressed bytes read and the members.
+    private func inflateMembers(
+        of index: GzipIndex, reader: FileReader, at output: PositionalOutput, writer: FileWriter,
+        progress: ProgressHandler?
+    ) async throws -> (bytesIn: Int, members: Int) {
+        var starts: [Int] = []
+        starts.reserveCapacity(index.members.count)
+        var length = 0
+        for member in index.members {
+            starts.append(length)
+            length += member.uncompressedSize
+        }
+        let offsets = starts
+        let (inputs, compressed, inflated) = Self.memberInputs(of: index, reader: reader)
+        let pool = BlockingThreadPool.shared
+        let lanes = (0..<pool.threadCount).map { _ in
+            OrderedPipeline<GzipIndex.Member, Int>.Lane(name: "cpu", executor: pool) { member in
+                let input = compressed.take()
+                let buffer = inflated.take()
+                defer {
+                    compressed.give(input)
+                    inflated.give(buffer)
+                }
+                return try await pool.run {
+                    let count = try Self.inflate(member, from: reader, via: input, into: buffer)
+                    try output.write(
+                        UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<count]), at: offsets[member.number])
+                    return count
+                }
+            }
+        }
+        // The members' bytes counted in order: the output's length should a member fail.
+        let inOrder = ProgressTracker(total: length, handler: nil)
+        do {
+            let (_, bytesIn) = try await scatter(inputs, of: Self.decompressionJob, over: lanes, progress: progress) {
+                count, _ in inOrder.advance(by: count)
+            }
+            try await writer.endPositionalWrites(length: length, complete: true)
+            return (bytesIn, index.members.count)
+        } catch {
+            try? await writer.endPositionalWrites(length: inOrder.bytesDone, complete: false)
+            throw error
+        }
+    }
+
+    /// An indexed file's members as a scatter's inputs, weighed in compressed bytes, and
+    /// pools of buffers for their compressed and inflated bytes.
+    private static func memberInputs(of index: GzipIndex, reader: FileReader)
+        -> (ScatterInputs<GzipIndex.Member>, compressed: IOBufferPool, inflated: IOBufferPool)
+    {
+        let members = IndexedArraySource(index.members)
+        let inputs = ScatterInputs<GzipIndex.Member>(
+            next: { members.next() }, weight: { $0.size }, total: reader.size)
+        let compressed = IOBufferPool(bufferSize: index.members.map(\.size).max() ?? 0)
+        // The spare byte: GzipMemberInflater's check that a member is no longer than its index says.
+        let inflated = IOBufferPool(bufferSize: (index.members.map(\.uncompressedSize).max() ?? 0) + 1)
+        return (inputs, compressed, inflated)
     }
 
     /// The member index of a regular file (nil when it has none), read on a thread of the

@@ -60,6 +60,53 @@ struct CompressCommandTests {
         #expect(job.output == data)
     }
 
+    /// `-d -c` with standard output redirected to a file: an indexed file's members are
+    /// written in place, from where the output stood, and the next writer to the same
+    /// descriptor follows them. With `>>` (append mode) they are written in order instead;
+    /// the file is the same.
+    @Test(arguments: [">", ">>"])
+    func decompressingToARedirectedFileWritesAfterWhatItHolds(redirect: String) async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let data = TestData.logLines(count: 200_000)
+        try folder.write("log", data)
+        let compressed = try await run(["-q", "--local", "2", "--chunk-size", "16K", folder.file("log")])
+        #expect(compressed.status == 0, "\(compressed.error)")
+
+        let script = "{ printf head; '\(Self.executable)' -d -c -q '\(folder.file("log.gz"))'; printf tail; }"
+        let result = try await ExternalTools.run(["sh", "-c", "\(script) \(redirect) '\(folder.file("out"))'"])
+        #expect(result.status == 0, "\(result.error)")
+        let out = try folder.read("out")
+        let expected = Array("head".utf8) + data + Array("tail".utf8)
+        // Compared as a Bool: a failure prints sizes, not megabytes of bytes.
+        #expect(out == expected, "\(out.count) bytes, expected \(expected.count)")
+    }
+
+    /// A corrupt member in an indexed file decompressed to a redirected standard output:
+    /// status 1, one line, and the file holds whole members from the start and nothing
+    /// after them, as if they had been written in order (members after the bad one that
+    /// were already written in place are cut off).
+    @Test func aCorruptMemberLeavesOnlyWholeMembersBeforeIt() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let data = TestData.logLines(count: 200_000)
+        try folder.write("log", data)
+        let compressed = try await run(["-q", "--local", "2", "--chunk-size", "16K", folder.file("log")])
+        #expect(compressed.status == 0, "\(compressed.error)")
+        var gz = try folder.read("log.gz")
+        gz[gz.count / 2] ^= 0x55
+        try folder.write("bad.gz", gz)
+
+        let command = "'\(Self.executable)' -d -c -q --local 2 '\(folder.file("bad.gz"))' > '\(folder.file("out"))'"
+        let result = try await ExternalTools.run(["sh", "-c", command])
+        #expect(result.status == 1)
+        #expect(result.error.hasPrefix("fpga-compress: ") && result.error.split(separator: "\n").count == 1)
+        let out = try folder.read("out")
+        #expect(out.count % 16384 == 0 && out.count < data.count, "\(out.count) bytes of \(data.count)")
+        let wholeMembersFromTheStart = out == Array(data.prefix(out.count))
+        #expect(wholeMembersFromTheStart)
+    }
+
     @Test func errorsAreOneLineAndLeaveNothing() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }

@@ -31,6 +31,9 @@ actor FileWriter {
     private var temporaryPath: String?
     /// Bytes written so far.
     private(set) var bytesWritten = 0
+    /// While positional writes run: the offset they count from, and the file's size
+    /// before them.
+    private var positional: (base: Int, sizeBefore: Int)?
 
     /// Prepares to write `path` (`-` for standard output). Fails at once if the
     /// destination exists and `overwrite` is false, or its folder is not writable.
@@ -99,6 +102,44 @@ actor FileWriter {
             done += put
         }
         bytesWritten += raw.count
+    }
+
+    /// Lets many threads write at once, each at its own offset (see ``PositionalOutput``),
+    /// when the output is a regular file not opened for appending: the temporary file, or
+    /// standard output redirected to a file. Nil for a pipe, a terminal or an append-mode
+    /// file, which take bytes in order only, and while positional writes are under way.
+    /// Offsets count from where the output stands now. End with
+    /// ``endPositionalWrites(length:complete:)`` before any other write.
+    func positionalOutput() -> PositionalOutput? {
+        var status = stat()
+        guard positional == nil, descriptor >= 0, fstat(descriptor, &status) == 0,
+            status.st_mode & S_IFMT == S_IFREG
+        else { return nil }
+        let flags = fcntl(descriptor, F_GETFL)
+        let base = lseek(descriptor, 0, SEEK_CUR)
+        guard flags >= 0, flags & O_APPEND == 0, base >= 0 else { return nil }
+        positional = (Int(base), Int(status.st_size))
+        return PositionalOutput(descriptor: descriptor, base: Int(base), path: path)
+    }
+
+    /// Ends positional writes: the first `length` bytes from their base are the output's,
+    /// all of it when `complete`, else the part that a failed job had written in order.
+    /// The descriptor's offset moves past them, where writing them in order would have
+    /// left it, so a later write (or the next program writing to the same standard output)
+    /// follows them. After a failure, bytes that later pieces wrote beyond them are cut
+    /// off, as if they had waited for the pieces before them, unless the file already
+    /// held bytes there before the job.
+    func endPositionalWrites(length: Int, complete: Bool) throws {
+        guard let (base, sizeBefore) = positional else { return }
+        positional = nil
+        let end = base + length
+        if !complete && sizeBefore <= end && ftruncate(descriptor, off_t(end)) != 0 {
+            throw FileJobError.outputUnwritable(path, reason: systemErrorMessage())
+        }
+        guard lseek(descriptor, off_t(end), SEEK_SET) >= 0 else {
+            throw FileJobError.outputUnwritable(path, reason: systemErrorMessage())
+        }
+        bytesWritten += length
     }
 
     /// Closes the temporary file and renames it to the destination.
