@@ -147,50 +147,80 @@ extension Cluster {
     }
 
     /// Inflates an indexed file's members in parallel into an output that takes writes at
-    /// offsets (a regular file): each lane writes the member it inflated where the index
-    /// places it (`pwrite`), on its own thread and at once, while the bytes are still in
-    /// that core's cache. No writing thread, no hand-over, no wait for the members before.
-    /// Returns the compressed bytes read and the members.
+    /// offsets (a regular file), each member written where the index places it
+    /// (`InPlaceWrites`): by its lane, at once and while its bytes are still in that core's
+    /// cache, when no other write is under way, else by the writing thread while the lane
+    /// goes on, so lanes never wait for each other's writes. At most twice as many members
+    /// as lanes, plus two, are inflated and not yet written. Returns the compressed bytes
+    /// read and the members.
     private func inflateMembers(
         of index: GzipIndex, reader: FileReader, at output: PositionalOutput, writer: FileWriter,
         progress: ProgressHandler?
     ) async throws -> (bytesIn: Int, members: Int) {
-        var starts: [Int] = []
-        starts.reserveCapacity(index.members.count)
-        var length = 0
-        for member in index.members {
-            starts.append(length)
-            length += member.uncompressedSize
-        }
-        let offsets = starts
+        let writes = InPlaceWrites(output: output, sizes: index.members.map(\.uncompressedSize))
         let (inputs, compressed, inflated) = Self.memberInputs(of: index, reader: reader)
         let pool = BlockingThreadPool.shared
+        let unwritten = AsyncSemaphore(permits: 2 * pool.threadCount + 2)
+        let (handedOver, handOver) = AsyncStream<InflatedMember>.makeStream()
         let lanes = (0..<pool.threadCount).map { _ in
             OrderedPipeline<GzipIndex.Member, Int>.Lane(name: "cpu", executor: pool) { member in
+                try await unwritten.acquire()
                 let input = compressed.take()
+                defer { compressed.give(input) }
                 let buffer = inflated.take()
-                defer {
-                    compressed.give(input)
+                let (count, wrote): (Int, Bool)
+                do {
+                    (count, wrote) = try await pool.run {
+                        let count = try Self.inflate(member, from: reader, via: input, into: buffer)
+                        let bytes = UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<count])
+                        return (count, try writes.writeIfIdle(bytes, piece: member.number))
+                    }
+                } catch {
                     inflated.give(buffer)
+                    unwritten.release()
+                    throw error
                 }
-                return try await pool.run {
-                    let count = try Self.inflate(member, from: reader, via: input, into: buffer)
-                    try output.write(
-                        UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<count]), at: offsets[member.number])
-                    return count
+                if wrote {
+                    inflated.give(buffer)
+                    unwritten.release()
+                } else {
+                    handOver.yield(InflatedMember(buffer: buffer, count: count, number: member.number))
                 }
+                return count
             }
         }
-        // The members' bytes counted in order: the output's length should a member fail.
-        let inOrder = ProgressTracker(total: length, handler: nil)
         do {
-            let (_, bytesIn) = try await scatter(inputs, of: Self.decompressionJob, over: lanes, progress: progress) {
-                count, _ in inOrder.advance(by: count)
+            let bytesIn = try await withThrowingTaskGroup(of: Int?.self) { group in
+                group.addTask {
+                    for await member in handedOver {
+                        try await writer.onWritingThread {
+                            let bytes = UnsafeRawBufferPointer(rebasing: member.buffer.bytes[0..<member.count])
+                            try writes.write(bytes, piece: member.number)
+                        }
+                        inflated.give(member.buffer)
+                        unwritten.release()
+                    }
+                    // Cancelled (the scatter failed): the members were not all written.
+                    try Task.checkCancellation()
+                    return nil
+                }
+                group.addTask {
+                    defer { handOver.finish() }
+                    return try await self.scatter(inputs, of: Self.decompressionJob, over: lanes, progress: progress) {
+                        _, _ in
+                    }.weightDone
+                }
+                // The first failure (a member, a read or a write) cancels the other task.
+                var bytesIn = 0
+                for try await result in group {
+                    if let result { bytesIn = result }
+                }
+                return bytesIn
             }
-            try await writer.endPositionalWrites(length: length, complete: true)
+            try await writer.endPositionalWrites(length: writes.length, complete: true)
             return (bytesIn, index.members.count)
         } catch {
-            try? await writer.endPositionalWrites(length: inOrder.bytesDone, complete: false)
+            try? await writer.endPositionalWrites(length: writes.writtenPrefix, complete: false)
             throw error
         }
     }
@@ -349,6 +379,8 @@ extension Cluster {
 struct InflatedMember: Sendable {
     let buffer: IOBuffer
     let count: Int
+    /// Its number in the file, from 0.
+    var number = 0
 }
 
 extension Cluster {

@@ -27,3 +27,52 @@ struct FileWriterTests {
         #expect(try folder.contents().isEmpty)
     }
 }
+
+@Suite("FileWriter: writes in place")
+struct FileWriterInPlaceTests {
+    /// Pieces written in any order land where they belong, after what the file held; a
+    /// lane's write while another is under way is refused (it hands the piece over) rather
+    /// than waiting; the written prefix stops at the first piece not written.
+    @Test func piecesLandInPlaceOneWriteAtATime() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let writer = try FileWriter(path: folder.file("out"), overwrite: false)
+        let output = try #require(await writer.positionalOutput())
+        #expect(await writer.positionalOutput() == nil, "one set of positional writes at a time")
+        let pieces: [[UInt8]] = [Array("first ".utf8), Array("second ".utf8), Array("third".utf8)]
+        let writes = InPlaceWrites(output: output, sizes: pieces.map(\.count))
+        #expect(writes.length == 18)
+
+        let refused = try writes.duringAWrite {
+            try pieces[2].withUnsafeBytes { try writes.writeIfIdle($0, piece: 2) }
+        }
+        #expect(!refused)
+        #expect(writes.writtenPrefix == 0)
+        #expect(try pieces[2].withUnsafeBytes { try writes.writeIfIdle($0, piece: 2) })
+        try pieces[0].withUnsafeBytes { try writes.write($0, piece: 0) }
+        #expect(writes.writtenPrefix == 6, "piece 1 is still missing")
+        try pieces[1].withUnsafeBytes { try writes.write($0, piece: 1) }
+        #expect(writes.writtenPrefix == 18)
+
+        try await writer.endPositionalWrites(length: writes.length, complete: true)
+        #expect(await writer.bytesWritten == 18)
+        try await writer.write(Array("!".utf8))
+        try await writer.commit()
+        #expect(try folder.read("out") == Array("first second third!".utf8))
+    }
+
+    /// After a failure the file is cut back to the pieces written from the start: a piece
+    /// written beyond a missing one does not stay behind a hole.
+    @Test func aFailureCutsTheFileBackToThePrefix() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let writer = try FileWriter(path: folder.file("out"), overwrite: false)
+        let output = try #require(await writer.positionalOutput())
+        let writes = InPlaceWrites(output: output, sizes: [4, 4, 4])
+        try Array("aaaa".utf8).withUnsafeBytes { try writes.write($0, piece: 0) }
+        try Array("cccc".utf8).withUnsafeBytes { try writes.write($0, piece: 2) }
+        try await writer.endPositionalWrites(length: writes.writtenPrefix, complete: false)
+        try await writer.commit()
+        #expect(try folder.read("out") == Array("aaaa".utf8))
+    }
+}

@@ -142,6 +142,11 @@ actor FileWriter {
         bytesWritten += length
     }
 
+    /// Runs `body` on the writer's thread, where a write may block.
+    func onWritingThread<Result: Sendable>(_ body: @Sendable () throws -> Result) rethrows -> Result {
+        try body()
+    }
+
     /// Closes the temporary file and renames it to the destination.
     func commit() throws {
         guard let temporaryPath else { return }

@@ -7,10 +7,9 @@
 #endif
 
 /// A job's output where any thread may write bytes at their own offset, for outputs
-/// whose every byte's place is known before it is made (an indexed file's members): each
-/// lane writes what it inflated at once, from its own thread, rather than handing it to
-/// one writing thread in order. Given out by ``FileWriter/positionalOutput()`` for a
-/// regular file only, and valid until ``FileWriter/endPositionalWrites(length:complete:)``.
+/// whose every byte's place is known before it is made (an indexed file's members, see
+/// ``InPlaceWrites``). Given out by ``FileWriter/positionalOutput()`` for a regular file
+/// only, and valid until ``FileWriter/endPositionalWrites(length:complete:)``.
 struct PositionalOutput: Sendable {
     /// The output's descriptor, open until the writer commits or aborts, which its job
     /// does only after every lane has finished.
