@@ -118,32 +118,17 @@ extension Cluster {
                 }
             }
         }
-        let (outputs, delivered) = AsyncStream<InflatedMember>.makeStream()
-        return try await withThrowingTaskGroup(of: Int?.self) { group in
-            group.addTask {
-                for await member in outputs {
-                    try await writer.write(member.buffer, count: member.count)
-                    inflated.give(member.buffer)
-                    unwritten.release()
-                }
-                // Cancelled (the scatter failed): the outputs were not all written.
-                try Task.checkCancellation()
-                return nil
-            }
-            group.addTask {
-                defer { delivered.finish() }
-                return try await self.scatter(inputs, of: Self.decompressionJob, over: lanes, progress: progress) {
-                    member, _ in
-                    delivered.yield(member)
-                }.weightDone
-            }
-            // The first failure (a member, a read or a write) cancels the other task.
-            var bytesIn = 0
-            for try await result in group {
-                if let result { bytesIn = result }
-            }
-            return (bytesIn, index.members.count)
+        let outputs = AsyncStream<InflatedMember>.makeStream()
+        let bytesIn = try await scatterWhileWriting(outputs) { member in
+            try await writer.write(member.buffer, count: member.count)
+            inflated.give(member.buffer)
+            unwritten.release()
+        } scatter: {
+            try await self.scatter(inputs, of: Self.decompressionJob, over: lanes, progress: progress) { member, _ in
+                outputs.continuation.yield(member)
+            }.weightDone
         }
+        return (bytesIn, index.members.count)
     }
 
     /// Inflates an indexed file's members in parallel into an output that takes writes at
@@ -161,7 +146,7 @@ extension Cluster {
         let (inputs, compressed, inflated) = Self.memberInputs(of: index, reader: reader)
         let pool = BlockingThreadPool.shared
         let unwritten = AsyncSemaphore(permits: 2 * pool.threadCount + 2)
-        let (handedOver, handOver) = AsyncStream<InflatedMember>.makeStream()
+        let handOver = AsyncStream<InflatedMember>.makeStream()
         let lanes = (0..<pool.threadCount).map { _ in
             OrderedPipeline<GzipIndex.Member, Int>.Lane(name: "cpu", executor: pool) { member in
                 try await unwritten.acquire()
@@ -184,44 +169,55 @@ extension Cluster {
                     inflated.give(buffer)
                     unwritten.release()
                 } else {
-                    handOver.yield(InflatedMember(buffer: buffer, count: count, number: member.number))
+                    handOver.continuation.yield(InflatedMember(buffer: buffer, count: count, number: member.number))
                 }
                 return count
             }
         }
         do {
-            let bytesIn = try await withThrowingTaskGroup(of: Int?.self) { group in
-                group.addTask {
-                    for await member in handedOver {
-                        try await writer.onWritingThread {
-                            let bytes = UnsafeRawBufferPointer(rebasing: member.buffer.bytes[0..<member.count])
-                            try writes.write(bytes, piece: member.number)
-                        }
-                        inflated.give(member.buffer)
-                        unwritten.release()
-                    }
-                    // Cancelled (the scatter failed): the members were not all written.
-                    try Task.checkCancellation()
-                    return nil
+            let bytesIn = try await scatterWhileWriting(handOver) { member in
+                try await writer.onWritingThread {
+                    let bytes = UnsafeRawBufferPointer(rebasing: member.buffer.bytes[0..<member.count])
+                    try writes.write(bytes, piece: member.number)
                 }
-                group.addTask {
-                    defer { handOver.finish() }
-                    return try await self.scatter(inputs, of: Self.decompressionJob, over: lanes, progress: progress) {
-                        _, _ in
-                    }.weightDone
-                }
-                // The first failure (a member, a read or a write) cancels the other task.
-                var bytesIn = 0
-                for try await result in group {
-                    if let result { bytesIn = result }
-                }
-                return bytesIn
+                inflated.give(member.buffer)
+                unwritten.release()
+            } scatter: {
+                try await self.scatter(inputs, of: Self.decompressionJob, over: lanes, progress: progress) { _, _ in }
+                    .weightDone
             }
             try await writer.endPositionalWrites(length: writes.length, complete: true)
             return (bytesIn, index.members.count)
         } catch {
             try? await writer.endPositionalWrites(length: writes.writtenPrefix, complete: false)
             throw error
+        }
+    }
+
+    /// Runs `scatter`, which hands members to `members`, while a writing task takes each
+    /// one and runs `write`; returns what `scatter` returns once every member handed over
+    /// is written. The first failure (a member, a read or a write) cancels the other task.
+    private func scatterWhileWriting(
+        _ members: (stream: AsyncStream<InflatedMember>, continuation: AsyncStream<InflatedMember>.Continuation),
+        write: @escaping @Sendable (InflatedMember) async throws -> Void,
+        scatter: @escaping @Sendable () async throws -> Int
+    ) async throws -> Int {
+        try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask {
+                for await member in members.stream { try await write(member) }
+                // Cancelled (the scatter failed): the members were not all written.
+                try Task.checkCancellation()
+                return nil
+            }
+            group.addTask {
+                defer { members.continuation.finish() }
+                return try await scatter()
+            }
+            var result = 0
+            for try await value in group {
+                if let value { result = value }
+            }
+            return result
         }
     }
 

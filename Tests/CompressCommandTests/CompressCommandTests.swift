@@ -60,6 +60,16 @@ struct CompressCommandTests {
         #expect(job.output == data)
     }
 
+    /// Writes 200,000 log lines to `log` in `folder` and compresses them to `log.gz` in
+    /// members of 16 KiB; returns the lines.
+    func ownFile(in folder: TemporaryDirectory) async throws -> [UInt8] {
+        let data = TestData.logLines(count: 200_000)
+        try folder.write("log", data)
+        let compressed = try await run(["-q", "--local", "2", "--chunk-size", "16K", folder.file("log")])
+        try #require(compressed.status == 0, "\(compressed.error)")
+        return data
+    }
+
     /// `-d -c` with standard output redirected to a file: an indexed file's members are
     /// written in place, from where the output stood, and the next writer to the same
     /// descriptor follows them. With `>>` (append mode) they are written in order instead;
@@ -68,10 +78,7 @@ struct CompressCommandTests {
     func decompressingToARedirectedFileWritesAfterWhatItHolds(redirect: String) async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
-        let data = TestData.logLines(count: 200_000)
-        try folder.write("log", data)
-        let compressed = try await run(["-q", "--local", "2", "--chunk-size", "16K", folder.file("log")])
-        #expect(compressed.status == 0, "\(compressed.error)")
+        let data = try await ownFile(in: folder)
 
         let script = "{ printf head; '\(Self.executable)' -d -c -q '\(folder.file("log.gz"))'; printf tail; }"
         let result = try await ExternalTools.run(["sh", "-c", "\(script) \(redirect) '\(folder.file("out"))'"])
@@ -89,10 +96,7 @@ struct CompressCommandTests {
     @Test func aCorruptMemberLeavesOnlyWholeMembersBeforeIt() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
-        let data = TestData.logLines(count: 200_000)
-        try folder.write("log", data)
-        let compressed = try await run(["-q", "--local", "2", "--chunk-size", "16K", folder.file("log")])
-        #expect(compressed.status == 0, "\(compressed.error)")
+        let data = try await ownFile(in: folder)
         var gz = try folder.read("log.gz")
         gz[gz.count / 2] ^= 0x55
         try folder.write("bad.gz", gz)
