@@ -72,6 +72,22 @@ struct FileAPITests {
         #expect(try folder.read("back") == data)
     }
 
+    /// An empty file compresses to one empty member, which decompresses (written in place,
+    /// zero bytes at offset 0) to an empty file.
+    @Test func anEmptyFileRoundTrips() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        try folder.write("empty", [])
+        let cluster = try Cluster(devices: .simulated(count: 2))
+        let report = try await cluster.compressFile(at: folder.file("empty"), to: folder.file("empty.gz"))
+        #expect(report.bytesIn == 0 && report.chunks == 1)
+        #expect(try await ExternalTools.gzipDecompress(try folder.read("empty.gz")) == [])
+        let back = try await cluster.decompressFile(at: folder.file("empty.gz"), to: folder.file("back"))
+        #expect(back.bytesOut == 0 && back.chunks == 1)
+        #expect(try folder.read("back") == [])
+        #expect(try folder.contents() == ["back", "empty", "empty.gz"])
+    }
+
     @Test func foreignGzipFileDecompressesSequentially() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
