@@ -7,8 +7,16 @@ import Testing
     import Glibc
 #endif
 
+/// How long a wait for something that happens at once on loopback (a refusal, a frame, an
+/// accept) may take before the test calls it stuck. It only ends a wait that would
+/// otherwise hang, so it is far beyond what a machine loaded by stress-ng and a parallel
+/// suite takes (a 5 s connect timeout was once reached there), and within the suite's
+/// one-minute limit per test.
+private let stuckBound: Duration = .seconds(30)
+
 /// Real sockets on the loopback interface: a ``TCPListener`` on port 0 and
 /// ``TCPConnection``s to it, exercising framing, closing, protocol errors and backpressure.
+
 @Suite("TCP connections over loopback", .timeLimit(.minutes(1)))
 struct TCPConnectionTests {
     // MARK: Round trips
@@ -99,7 +107,7 @@ struct TCPConnectionTests {
         defer { holder.close() }
         let endpoint = Endpoint(host: "127.0.0.1", port: holder.port)
         let error = await #expect(throws: TransportError.self) {
-            _ = try await TCPConnection.connect(to: endpoint, timeout: .seconds(5))
+            _ = try await TCPConnection.connect(to: endpoint, timeout: stuckBound)
         }
         guard case .connectionRefused(let address) = error else {
             Issue.record("expected connectionRefused, got \(String(describing: error))")
@@ -117,11 +125,11 @@ struct TCPConnectionTests {
         }
         pair.server.close("test closes the server side")
         for index in 0..<3 {
-            let frame = try await withDeadline(.seconds(10), "frame \(index)") { try await pair.client.receive() }
+            let frame = try await withDeadline(stuckBound, "frame \(index)") { try await pair.client.receive() }
             #expect(try frame.decodeMessage() == .heartbeat(Heartbeat(timestampMilliseconds: UInt64(index))))
         }
         let error = await #expect(throws: TransportError.self) {
-            _ = try await withDeadline(.seconds(10), "the close") { try await pair.client.receive() }
+            _ = try await withDeadline(stuckBound, "the close") { try await pair.client.receive() }
         }
         guard case .closed = error else {
             Issue.record("expected closed, got \(String(describing: error))")
@@ -150,7 +158,7 @@ struct TCPConnectionTests {
             try await pair.client.send(OutgoingFrame(head: Array(stream[start..<end])))
         }
         for (index, sent) in frames.enumerated() {
-            let frame = try await withDeadline(.seconds(10), "frame \(index)") { try await pair.server.receive() }
+            let frame = try await withDeadline(stuckBound, "frame \(index)") { try await pair.server.receive() }
             #expect(frame.header.requestID == UInt64(index == 0 ? 0 : 7))
             #expect(equalBytes(frame.body[...], sent.bytes[16...]), "frame \(index) differs")
         }
@@ -164,10 +172,10 @@ struct TCPConnectionTests {
         try await pair.client.send(.heartbeat(Heartbeat(timestampMilliseconds: 9)))
         try await pair.client.send(OutgoingFrame(head: header(type: 8, length: 8) + [1, 2, 3]))
         pair.client.close("test closes mid-frame")
-        let whole = try await withDeadline(.seconds(10), "the whole frame") { try await pair.server.receive() }
+        let whole = try await withDeadline(stuckBound, "the whole frame") { try await pair.server.receive() }
         #expect(try whole.decodeMessage() == .heartbeat(Heartbeat(timestampMilliseconds: 9)))
         await #expect(throws: TransportError.closed("peer closed the connection in the middle of a frame")) {
-            _ = try await withDeadline(.seconds(10), "the close") { try await pair.server.receive() }
+            _ = try await withDeadline(stuckBound, "the close") { try await pair.server.receive() }
         }
     }
 
@@ -210,7 +218,7 @@ struct TCPConnectionTests {
         try await pair.client.send(OutgoingFrame(head: bad.bytes, payload: []))
         try await expectRejected(by: pair, code: bad.code)
         let end = await #expect(throws: TransportError.self) {
-            _ = try await withDeadline(.seconds(10), "the end of the connection") { try await pair.client.receive() }
+            _ = try await withDeadline(stuckBound, "the end of the connection") { try await pair.client.receive() }
         }
         guard case .closed = end else {
             Issue.record("expected closed after the ERROR, got \(String(describing: end))")
@@ -227,13 +235,13 @@ struct TCPConnectionTests {
         defer { pair.close() }
         let small = [UInt8](repeating: 7, count: 1024)
         try await pair.client.send(.run(id: 1, echoRequest, payload: small[...]))
-        let first = try await withDeadline(.seconds(10), "a small frame") { try await pair.server.receive() }
+        let first = try await withDeadline(stuckBound, "a small frame") { try await pair.server.receive() }
         #expect(first.header.requestID == 1)
 
         pair.server.markHandshakeComplete()
         let large = [UInt8](repeating: 9, count: 1 << 20)
         try await pair.client.send(.run(id: 2, echoRequest, payload: large[...]))
-        let second = try await withDeadline(.seconds(10), "a large frame after the handshake") {
+        let second = try await withDeadline(stuckBound, "a large frame after the handshake") {
             try await pair.server.receive()
         }
         #expect(second.header.requestID == 2)
@@ -298,7 +306,7 @@ struct TCPConnectionTests {
                 }
             }
         }
-        try await withDeadline(.seconds(10), "the sender to finish") { try await sender.value }
+        try await withDeadline(stuckBound, "the sender to finish") { try await sender.value }
         #expect(completed.count == frameCount)
     }
 }
@@ -313,13 +321,13 @@ private func expectRejected(
     by pair: ConnectedPair, code: WireErrorCode, sourceLocation: SourceLocation = #_sourceLocation
 ) async throws {
     let error = await #expect(throws: TransportError.self, sourceLocation: sourceLocation) {
-        _ = try await withDeadline(.seconds(10), "the receiver's verdict") { try await pair.server.receive() }
+        _ = try await withDeadline(stuckBound, "the receiver's verdict") { try await pair.server.receive() }
     }
     guard case .protocolViolation = error else {
         Issue.record("expected protocolViolation, got \(String(describing: error))", sourceLocation: sourceLocation)
         return
     }
-    let answer = try await withDeadline(.seconds(10), "the ERROR frame") { try await pair.client.receive() }
+    let answer = try await withDeadline(stuckBound, "the ERROR frame") { try await pair.client.receive() }
     guard case .error(let message) = try answer.decodeMessage() else {
         Issue.record("expected ERROR, got \(answer.header.type)", sourceLocation: sourceLocation)
         return
@@ -340,8 +348,8 @@ private struct ConnectedPair: Sendable {
     {
         let listener = try await TCPListener.listen(on: Endpoint(host: "127.0.0.1", port: 0), limits: limits)
         #expect(listener.endpoint.port != 0)
-        let client = try await TCPConnection.connect(to: listener.endpoint, limits: limits, timeout: .seconds(5))
-        let server = try await withDeadline(.seconds(10), "accepting") { () async throws -> TCPConnection in
+        let client = try await TCPConnection.connect(to: listener.endpoint, limits: limits, timeout: stuckBound)
+        let server = try await withDeadline(stuckBound, "accepting") { () async throws -> TCPConnection in
             for await connection in listener.connections { return connection }
             throw TransportError.closed("listener ended")
         }
