@@ -6,21 +6,18 @@ struct ISALDeflateEngine: DeflateEngine {
     var name: String { "isa-l igzip level 1" }
 
     func compressBlocks(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> Int {
-        try ISALWorkspace.withWorkspace { workspace in
-            try compress(
-                input, into: output, stream: workspace.stream, levelBuffer: workspace.levelBuffer,
-                levelBufferSize: workspace.levelBufferSize)
-        }
+        try ISALWorkspace.withWorkspace { try compressBlocks(input, into: output, in: $0) }
     }
 
-    private func compress(
-        _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
-        stream: UnsafeMutablePointer<isal_zstream>, levelBuffer: UnsafeMutableRawPointer, levelBufferSize: Int
+    /// Compresses in `workspace`, which must be zeroed (fresh, or reset).
+    func compressBlocks(
+        _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, in workspace: ISALWorkspace
     ) throws -> Int {
+        let stream = workspace.stream
         isal_deflate_init(stream)
         stream.pointee.level = 1
-        stream.pointee.level_buf = levelBuffer.assumingMemoryBound(to: UInt8.self)
-        stream.pointee.level_buf_size = UInt32(levelBufferSize)
+        stream.pointee.level_buf = workspace.levelBuffer.assumingMemoryBound(to: UInt8.self)
+        stream.pointee.level_buf_size = UInt32(workspace.levelBufferSize)
         stream.pointee.end_of_stream = 0
         stream.pointee.flush = UInt16(SYNC_FLUSH)
         stream.pointee.gzip_flag = UInt16(IGZIP_DEFLATE)

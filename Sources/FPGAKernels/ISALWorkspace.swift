@@ -13,14 +13,23 @@ import Synchronization
 /// The memory ISA-L's deflate works in: its stream state and its level buffer (hash table,
 /// histogram, intermediate codes), about 360 KiB.
 ///
-/// The match finder trusts its hash table only as far as a match it points to checks out,
-/// so a stray write into the table does not corrupt the output, but it does change which
-/// matches are chosen: the output stays valid but is no longer the same bytes for the same
-/// input. The kernel promises the same bytes, so its working memory lives in pages of its
-/// own, mapped once, with an inaccessible page on each side, never in the shared heap: no
-/// other allocation can sit next to it, and an overrun in either direction faults instead
-/// of writing into someone else's memory. Workspaces are pooled and reused, so a run pays
-/// for zeroing the state, not for mapping it.
+/// The kernel promises the same bytes for the same input, and ISA-L's level-1 deflate keeps
+/// that promise only if its stream lies in the right place. Its match finder (the x86
+/// `isal_deflate_icf_body` for levels 1 and 2, in `igzip_icf_body_h1_gr_bt.asm`, 2.30 and
+/// the current source alike) hashes the input's third position from a register that still
+/// holds the stream's address when a stream starts: it writes position 2 into the hash
+/// bucket `crc32c(UInt32(truncatingIfNeeded: address >> 16)) & 8191` instead of the one the
+/// data names. Valid output either way (a match is checked before it is used), but for a
+/// chunk whose later bytes repeat its first ones through that bucket, the match is missed,
+/// and the bytes then depend on the address the stream happened to get: measured, one call
+/// in several thousand under ASLR. So every workspace maps its stream at the start of a
+/// 64 KiB block whose bucket is ``streamBucket``, and the stray write always lands in the
+/// same bucket, in every process, worker and run.
+///
+/// The memory lives in pages of its own, mapped once, with an inaccessible page on each side,
+/// never in the shared heap: an overrun in either direction faults instead of writing into
+/// someone else's memory. Workspaces are pooled and reused, so a run pays for zeroing the
+/// state, not for mapping it.
 final class ISALWorkspace: @unchecked Sendable {
     // `@unchecked Sendable`: a workspace is used by one thread at a time. It is handed out
     // by `withWorkspace`, which removes it from the pool under the pool's lock and puts it
@@ -32,17 +41,18 @@ final class ISALWorkspace: @unchecked Sendable {
     private let mapping: UnsafeMutableRawPointer
     private let mappingSize: Int
 
-    private init?() {
+    /// Maps a workspace whose stream starts in a 64 KiB block of bucket ``streamBucket``
+    /// (`streamBucket` is a parameter only for tests, which show what another bucket does).
+    init?(streamBucket bucket: Int = ISALWorkspace.streamBucket) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         func roundUp(_ value: Int) -> Int { (value + page - 1) / page * page }
         let streamBytes = roundUp(MemoryLayout<isal_zstream>.size)
         levelBufferSize = Int(cisal_level1_buffer_size())
         let levelBytes = roundUp(levelBufferSize)
         mappingSize = page + streamBytes + levelBytes + page
-        guard
-            let base = mmap(nil, mappingSize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-            base != MAP_FAILED
-        else { return nil }
+        guard let base = Self.mapInaccessible(size: mappingSize, streamOffset: page, bucket: bucket) else {
+            return nil
+        }
         mapping = base
         guard mprotect(base + page, streamBytes + levelBytes, PROT_READ | PROT_WRITE) == 0 else {
             munmap(base, mappingSize)
@@ -50,6 +60,63 @@ final class ISALWorkspace: @unchecked Sendable {
         }
         stream = (base + page).bindMemory(to: isal_zstream.self, capacity: 1)
         levelBuffer = base + page + streamBytes
+    }
+
+    /// The hash bucket every workspace's stream address selects (any fixed bucket would do;
+    /// 0 is also where runs of zero bytes hash, which overwrite it at once).
+    static let streamBucket = 0
+
+    /// The bucket of ISA-L's level-1 hash table that a 32-bit value selects: the x86 `crc32`
+    /// instruction (CRC-32C from 0, no inversion, which is what ISA-L's `crc32_iscsi`
+    /// computes from a zero seed) of the value, masked to the table's 8,192 entries. ISA-L
+    /// hashes four input bytes (little-endian) this way, and its stray write hashes the
+    /// stream's address shifted right by 16.
+    static func hashBucket(_ value: UInt32) -> Int {
+        var bytes = value.littleEndian
+        let crc = withUnsafeMutableBytes(of: &bytes) {
+            crc32_iscsi($0.baseAddress!.assumingMemoryBound(to: UInt8.self), 4, 0)
+        }
+        return Int(crc) & hashMask
+    }
+
+    /// ISA-L's `LVL1_HASH_MASK`: `IGZIP_LVL1_HASH_SIZE` (8,192 entries) minus one.
+    static let hashMask = 8191
+
+    /// The bucket a stream at `address` sends ISA-L's stray write to.
+    static func streamBucket(of address: UnsafeRawPointer) -> Int {
+        hashBucket(UInt32(truncatingIfNeeded: UInt(bitPattern: address) >> 16))
+    }
+
+    /// Maps `size` inaccessible bytes so that `base + streamOffset` starts a 64 KiB block of
+    /// bucket `bucket`: it asks for such blocks below where the kernel would map (free in
+    /// practice, as mappings grow downwards) and takes the first one granted. If none is,
+    /// it takes the kernel's choice: output stays valid, only the same-bytes promise may
+    /// then fail for a rare chunk.
+    private static func mapInaccessible(size: Int, streamOffset: Int, bucket: Int) -> UnsafeMutableRawPointer? {
+        func map(at hint: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+            guard let base = mmap(hint, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED
+            else { return nil }
+            return base
+        }
+        guard let probe = map(at: nil) else { return nil }
+        let blockSize: UInt = 1 << 16
+        var block = (UInt(bitPattern: probe) + UInt(streamOffset)) / blockSize
+        var attempts = 0
+        // Blocks below 4 GiB are left alone: they hold the executable and the heap.
+        let lowest: UInt = 1 << 16
+        while block > lowest && attempts < 16 {
+            block -= 1
+            guard hashBucket(UInt32(truncatingIfNeeded: block)) == bucket else { continue }
+            attempts += 1
+            let hint = UnsafeMutableRawPointer(bitPattern: block * blockSize - UInt(streamOffset))
+            guard let base = map(at: hint) else { continue }
+            if base == hint {
+                munmap(probe, size)
+                return base
+            }
+            munmap(base, size)
+        }
+        return probe
     }
 
     deinit {
