@@ -578,7 +578,7 @@ func expectServed(
         // What the worker logged says why it turned a normal client away.
         throw ToolFailure("a normal client was not served: \(error); the worker's log:\n\(worker.errorOutput)")
     }
-    try await expectSameMembers(gz, expected, sourceLocation: sourceLocation)
+    expectSameBytes(gz, expected, sourceLocation: sourceLocation)
 }
 
 /// The highest value seen.
