@@ -88,36 +88,39 @@ final class ISALWorkspace: @unchecked Sendable {
     }
 
     /// Maps `size` inaccessible bytes so that `base + streamOffset` starts a 64 KiB block of
-    /// bucket `bucket`: it asks for such blocks below where the kernel would map (free in
-    /// practice, as mappings grow downwards) and takes the first one granted. If none is,
-    /// it takes the kernel's choice: output stays valid, only the same-bytes promise may
-    /// then fail for a rare chunk.
+    /// bucket `bucket`. One block in 8,192 has a given bucket, so such blocks lie about
+    /// 512 MiB apart: they are looked for from 16 TiB up, in the middle of the x86-64 address
+    /// space, far from what the kernel maps on its own (the program and its heap near the
+    /// bottom, libraries, thread stacks and heap arenas near the top), where a hint for a
+    /// free range is granted as asked. Each search goes on from the block the last one took.
+    /// If no such block is granted, the kernel's choice is taken: output stays valid, only
+    /// the same-bytes promise may then fail for a rare chunk. Elsewhere than on x86-64 the
+    /// match finder with the stray write is not used, and the kernel's choice is taken.
     private static func mapInaccessible(size: Int, streamOffset: Int, bucket: Int) -> UnsafeMutableRawPointer? {
         func map(at hint: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
             guard let base = mmap(hint, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED
             else { return nil }
             return base
         }
-        guard let probe = map(at: nil) else { return nil }
-        let blockSize: UInt = 1 << 16
-        var block = (UInt(bitPattern: probe) + UInt(streamOffset)) / blockSize
-        var attempts = 0
-        // Blocks below 4 GiB are left alone: they hold the executable and the heap.
-        let lowest: UInt = 1 << 16
-        while block > lowest && attempts < 16 {
-            block -= 1
-            guard hashBucket(UInt32(truncatingIfNeeded: block)) == bucket else { continue }
-            attempts += 1
-            let hint = UnsafeMutableRawPointer(bitPattern: block * blockSize - UInt(streamOffset))
-            guard let base = map(at: hint) else { continue }
-            if base == hint {
-                munmap(probe, size)
-                return base
+        #if arch(x86_64)
+            let blockSize: UInt = 1 << 16
+            var block = nextBlock.withLock { $0 }
+            for _ in 0..<64 {
+                repeat { block += 1 } while hashBucket(UInt32(truncatingIfNeeded: block)) != bucket
+                let hint = UnsafeMutableRawPointer(bitPattern: block * blockSize - UInt(streamOffset))
+                guard let base = map(at: hint) else { continue }
+                if base == hint {
+                    nextBlock.withLock { $0 = max($0, block) }
+                    return base
+                }
+                munmap(base, size)
             }
-            munmap(base, size)
-        }
-        return probe
+        #endif
+        return map(at: nil)
     }
+
+    /// Where the search for a stream's block goes on: 16 TiB, in 64 KiB blocks, at first.
+    private static let nextBlock = Mutex<UInt>((1 << 44) >> 16)
 
     deinit {
         munmap(mapping, mappingSize)

@@ -17,7 +17,7 @@ struct ISALWorkspaceTests {
 
     @Test("every workspace's stream starts a 64 KiB block of the one stream bucket")
     func streamsShareOneBucket() throws {
-        let workspaces = try (0..<4).map { _ in try #require(ISALWorkspace()) }
+        let workspaces = try (0..<16).map { _ in try #require(ISALWorkspace()) }
         for workspace in workspaces {
             #expect(UInt(bitPattern: workspace.stream) % (1 << 16) == 0)
             #expect(ISALWorkspace.streamBucket(of: workspace.stream) == ISALWorkspace.streamBucket)
