@@ -84,8 +84,16 @@ final class ISALWorkspace: @unchecked Sendable {
 
     /// The bucket a stream at `address` sends ISA-L's stray write to.
     static func streamBucket(of address: UnsafeRawPointer) -> Int {
-        hashBucket(UInt32(truncatingIfNeeded: UInt(bitPattern: address) >> 16))
+        bucket(ofBlock: UInt(bitPattern: address) / blockSize)
     }
+
+    /// The bucket of a stream starting anywhere in 64 KiB block `block` (its address >> 16).
+    private static func bucket(ofBlock block: UInt) -> Int {
+        hashBucket(UInt32(truncatingIfNeeded: block))
+    }
+
+    /// The span of addresses that share one bucket: ISA-L hashes the address >> 16.
+    private static let blockSize: UInt = 1 << 16
 
     /// Maps `size` inaccessible bytes so that `base + streamOffset` starts a 64 KiB block of
     /// bucket `bucket`. One block in 8,192 has a given bucket, so such blocks lie about
@@ -103,10 +111,9 @@ final class ISALWorkspace: @unchecked Sendable {
             return base
         }
         #if arch(x86_64)
-            let blockSize: UInt = 1 << 16
             var block = nextBlock.withLock { $0 }
             for _ in 0..<64 {
-                repeat { block += 1 } while hashBucket(UInt32(truncatingIfNeeded: block)) != bucket
+                repeat { block += 1 } while self.bucket(ofBlock: block) != bucket
                 let hint = UnsafeMutableRawPointer(bitPattern: block * blockSize - UInt(streamOffset))
                 guard let base = map(at: hint) else { continue }
                 if base == hint {
@@ -120,7 +127,7 @@ final class ISALWorkspace: @unchecked Sendable {
     }
 
     /// Where the search for a stream's block goes on: 16 TiB, in 64 KiB blocks, at first.
-    private static let nextBlock = Mutex<UInt>((1 << 44) >> 16)
+    private static let nextBlock = Mutex<UInt>((1 << 44) / blockSize)
 
     deinit {
         munmap(mapping, mappingSize)
