@@ -47,7 +47,7 @@ struct FPGACompress: AsyncParsableCommand {
 
     @Option(
         name: .customLong("chunk-size"),
-        help: ArgumentHelp("Chunk size, e.g. 1M, 512K or 65536 (default: 1M).", valueName: "SIZE"))
+        help: ArgumentHelp("Chunk size, e.g. 2M, 512K or 65536 (default: 2M).", valueName: "SIZE"))
     var chunkSize: String?
 
     @Flag(name: [.short, .long], help: "Overwrite an existing output; write compressed data to a terminal.")
