@@ -94,7 +94,7 @@ actor FileWriter {
     private func write(raw: UnsafeRawBufferPointer) throws {
         var done = 0
         while done < raw.count {
-            let put = systemWrite(descriptor, raw.baseAddress! + done, raw.count - done)
+            let put = systemWrite(descriptor, raw.baseAddress! + done, min(raw.count - done, IOBuffer.largestWrite))
             if put < 0 {
                 if errno == EINTR { continue }
                 throw FileJobError.outputUnwritable(path, reason: systemErrorMessage())

@@ -24,7 +24,8 @@ struct PositionalOutput: Sendable {
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(FileJobError) {
         var done = 0
         while done < bytes.count {
-            let put = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(base + offset + done))
+            let count = min(bytes.count - done, IOBuffer.largestWrite)
+            let put = pwrite(descriptor, bytes.baseAddress! + done, count, off_t(base + offset + done))
             if put < 0 {
                 if errno == EINTR { continue }
                 throw .outputUnwritable(path, reason: systemErrorMessage())
