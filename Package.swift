@@ -274,7 +274,7 @@ let package = Package(
         .testTarget(
             name: "FPGATransportTests",
             dependencies: [
-                "FPGATransport", "CLibUV", "FPGATestSupport", "FPGAKernels",
+                "FPGATransport", "CLibUV", "FPGATestSupport", "FPGATestSync", "FPGAKernels",
                 .product(name: "Clocks", package: "swift-clocks"),
             ]),
         .testTarget(
@@ -321,7 +321,7 @@ let package = Package(
         .testTarget(
             name: "FPGAMetricsServerTests",
             dependencies: [
-                "FPGAMetricsServer", "FPGAJobs", "FPGADevice", "FPGATestSupport",
+                "FPGAMetricsServer", "FPGAJobs", "FPGADevice", "FPGATestSupport", "FPGATestSync",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         .testTarget(name: "FPGAClusterStreamTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
@@ -335,12 +335,12 @@ let package = Package(
             name: "WorkerIntegrationTests",
             dependencies: [
                 "fpga-worker", "fpga-compress", "FPGACluster", "FPGADevice", "FPGADrivers", "FPGAKernels",
-                "FPGATransport", "FPGATestSupport", "FPGAExecution", "CLibUV",
+                "FPGATransport", "FPGATestSupport", "FPGATestSync", "FPGAExecution", "CLibUV",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(
             name: "ObservabilityTests",
-            dependencies: ["fpga-worker", "fpga-compress", "FPGACluster", "FPGATestSupport"]),
+            dependencies: ["fpga-worker", "fpga-compress", "FPGACluster", "FPGATestSupport", "FPGATestSync"]),
         .testTarget(name: "VectorAddTests", dependencies: ["VectorAdd", "FPGADevice", "FPGAKernels"]),
         .testTarget(
             name: "CustomKernelSampleTests",

@@ -1,12 +1,13 @@
 import FPGACluster
 import FPGADevice
 import FPGATestSupport
+import FPGATestSync
 import MetricsTestKit
 import Testing
 
 /// The cluster counts its jobs, by name, and their failures, in the factory its
 /// configuration names.
-@Suite("cluster metrics", .timeLimit(.minutes(1)))
+@Suite("cluster metrics", .timeLimit(stuckTestLimit))
 struct ClusterMetricsTests {
     static func cluster(devices: [any Device], metrics: TestMetrics) throws -> Cluster {
         var configuration = Cluster.Configuration(chunkSize: 4096)

@@ -9,7 +9,7 @@ import Testing
 /// `Cluster.run` (streamed) and `Cluster.map` (all at once) for any device job, here gzip
 /// compression on simulated devices. Every order is forced with gates and counters, never
 /// with sleeps, so the verdict is the same on an idle machine and a loaded one.
-@Suite("Cluster.run and Cluster.map", .timeLimit(.minutes(2)))
+@Suite("Cluster.run and Cluster.map", .timeLimit(stuckTestLimit))
 struct ClusterRunTests {
     static let chunkSize = 1024
     let job = GzipCompressionJob(chunkSize: Self.chunkSize)

@@ -1,10 +1,11 @@
 import FPGACluster
 import FPGATestSupport
+import FPGATestSync
 import Testing
 
 /// `Cluster.status()` lists every node's device, in the cluster's order, with what its
 /// runs added up to.
-@Suite("cluster status", .timeLimit(.minutes(1)))
+@Suite("cluster status", .timeLimit(stuckTestLimit))
 struct ClusterStatusTests {
     @Test func theStatusOfEveryNodeAddsUpToTheJob() async throws {
         let cluster = try Cluster(

@@ -6,7 +6,7 @@ import Testing
 
 /// What the scheduler guarantees about spreading work, forced with gates instead of
 /// timing models: the tests give the same verdict on an idle machine and a loaded one.
-@Suite("load balancing", .timeLimit(.minutes(2)))
+@Suite("load balancing", .timeLimit(stuckTestLimit))
 struct LoadBalancingTests {
     let settings = Cluster.Configuration(chunkSize: 16384)
     let data = TestData.logLines(count: 64 * 16384)

@@ -1,4 +1,5 @@
 import FPGATestSupport
+import FPGATestSync
 import Synchronization
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 
 /// The scheduler's core with fake lanes, in-process: every order is forced with gates, so
 /// the tests pass or fail the same way on an idle machine and on a loaded one.
-@Suite("OrderedPipeline with fake lanes", .timeLimit(.minutes(1)))
+@Suite("OrderedPipeline with fake lanes", .timeLimit(stuckTestLimit))
 struct OrderedPipelineTests {
     typealias Pipeline = OrderedPipeline<Int, Int>
 

@@ -5,7 +5,7 @@ import FPGATestSync
 import Testing
 
 /// A cluster of simulated cards whose timing model runs on a clock the test advances.
-@Suite("simulated cluster on a test clock", .timeLimit(.minutes(1)))
+@Suite("simulated cluster on a test clock", .timeLimit(stuckTestLimit))
 struct SimulatedClusterClockTests {
     @Test func aChunkCompletesWhenTheCardsClockSaysSo() async throws {
         let clock = ObservedTestClock()

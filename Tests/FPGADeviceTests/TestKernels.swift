@@ -155,7 +155,7 @@ final class UnitGate: Sendable {
 
     /// Called on a compute unit's thread: records the arrival and blocks until the gate
     /// opens, or until a generous limit of real time passes (false then).
-    func hold(_ computeUnit: String, limit: Duration = .seconds(60)) -> Bool {
+    func hold(_ computeUnit: String, limit: Duration = stuckWaitLimit) -> Bool {
         arrivals.update { $0.append(computeUnit) }
         return gate.wait(limit: limit)
     }

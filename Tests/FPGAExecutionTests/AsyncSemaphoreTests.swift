@@ -1,4 +1,5 @@
 import FPGAExecution
+import FPGATestSync
 import Testing
 
 /// Tries to take a permit, giving up after `timeout`. Returns whether it got one.
@@ -22,7 +23,7 @@ private func acquire(_ semaphore: AsyncSemaphore, within timeout: Duration) asyn
     }
 }
 
-@Suite("AsyncSemaphore", .timeLimit(.minutes(1)))
+@Suite("AsyncSemaphore", .timeLimit(stuckTestLimit))
 struct AsyncSemaphoreTests {
     @Test("permits are handed out up to the count")
     func handsOutPermits() async throws {

@@ -12,7 +12,7 @@ private func onDedicatedThread(_ name: String, _ body: @escaping @Sendable () ->
     return result
 }
 
-@Suite("ClockDeadline", .timeLimit(.minutes(1)))
+@Suite("ClockDeadline", .timeLimit(stuckTestLimit))
 struct ClockDeadlineTests {
     @Test("is passed once the clock reaches it, and advanced(by:) moves it along")
     func passes() async {

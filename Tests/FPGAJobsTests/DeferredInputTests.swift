@@ -9,7 +9,7 @@ import Testing
 /// to a ``DeferredInputDriver`` (gzip) to read straight into its device buffer, and loads
 /// them for any other driver; either way the output and the counted bytes are those of
 /// the same bytes run from memory.
-@Suite("deferred inputs on a local node", .timeLimit(.minutes(1)))
+@Suite("deferred inputs on a local node", .timeLimit(stuckTestLimit))
 struct DeferredInputTests {
     static let job = GzipCompressionJob(chunkSize: 1 << 16)
 

@@ -2,12 +2,13 @@ import FPGADevice
 import FPGADrivers
 import FPGAJobs
 import FPGATestSupport
+import FPGATestSync
 import Testing
 
 /// A local node's health follows its device: a run that fails on the device makes it
 /// unhealthy with a one-line reason, a later successful run makes it healthy again, and a
 /// job's bad input says nothing about the device.
-@Suite("device health of a local node", .timeLimit(.minutes(1)))
+@Suite("device health of a local node", .timeLimit(stuckTestLimit))
 struct DeviceHealthTests {
     static let job = GzipCompressionJob(chunkSize: 4096)
     static let input = ArraySlice(TestData.logLines(count: 100, seed: 3).prefix(4096))

@@ -9,7 +9,7 @@ import Testing
 /// A local node counts every run in its device's metrics, through the factory it was given
 /// and on the clock it was given: a test holds a run at a gate and moves the clock, so the
 /// durations it reads are exact whatever the load on the machine.
-@Suite("device metrics of a local node", .timeLimit(.minutes(1)))
+@Suite("device metrics of a local node", .timeLimit(stuckTestLimit))
 struct DeviceMetricsTests {
     static let job = GzipCompressionJob(chunkSize: 4096)
 

@@ -8,7 +8,7 @@ import Testing
 
 /// A local node's status: what it runs and queues now, its totals, and its activity per
 /// second, read on the node's injected clock.
-@Suite("device status of a local node", .timeLimit(.minutes(1)))
+@Suite("device status of a local node", .timeLimit(stuckTestLimit))
 struct DeviceStatusTests {
     static let job = GzipCompressionJob(chunkSize: 4096)
 

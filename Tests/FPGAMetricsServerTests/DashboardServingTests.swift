@@ -2,13 +2,14 @@ import FPGADevice
 import FPGAJobs
 import FPGAMetricsServer
 import FPGATestSupport
+import FPGATestSync
 import Foundation
 import Prometheus
 import Testing
 
 /// The dashboard's paths on a metrics server on a free loopback port, asked through curl:
 /// served only with a status provider, turned away for other methods as every path is.
-@Suite("the metrics server's dashboard", .timeLimit(.minutes(2)))
+@Suite("the metrics server's dashboard", .timeLimit(stuckTestLimit))
 struct DashboardServingTests {
     static let statuses = [
         DeviceStatus(

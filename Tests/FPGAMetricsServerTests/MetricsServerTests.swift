@@ -2,13 +2,14 @@ import FPGADevice
 import FPGAJobs
 import FPGAMetricsServer
 import FPGATestSupport
+import FPGATestSync
 import Prometheus
 import Testing
 
 /// A metrics server on a free loopback port, asked through a real HTTP client (curl): its
 /// metrics are the registry's, its health follows the devices' runs, and it turns away what
 /// it does not serve.
-@Suite("the metrics server", .timeLimit(.minutes(2)))
+@Suite("the metrics server", .timeLimit(stuckTestLimit))
 struct MetricsServerTests {
     static let job = GzipCompressionJob(chunkSize: 4096)
     static let input = ArraySlice(TestData.logLines(count: 100, seed: 5).prefix(4096))

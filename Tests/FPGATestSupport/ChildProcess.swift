@@ -228,10 +228,10 @@ public final class ChildProcess: Sendable {
     /// Kills the stuck child, waits (bounded) for it to be reaped, and describes it.
     private func killed(after bound: Duration, because failure: String) async -> ToolFailure {
         kill()
-        let reaped = await shared.status.value(within: .seconds(30)) != nil
+        let reaped = await shared.status.value(within: stuckWaitLimit) != nil
         return ToolFailure(
             "\(name) \(failure) within \(bound): the watchdog killed it"
-                + (reaped ? "" : " (and it was still not reaped 30 s later)")
+                + (reaped ? "" : " (and it was still not reaped \(stuckWaitLimit) later)")
                 + ". Its standard error: \(errorText.isEmpty ? "(empty)" : errorText)")
     }
 

@@ -1,3 +1,4 @@
+import FPGATestSync
 import Synchronization
 
 /// A count that only grows, reported by one task (a sender, say) and awaited by another,
@@ -69,7 +70,7 @@ public final class ProgressCounter: Sendable {
     /// Waits until the count reaches `count`; throws, naming `what`, if the count stands still
     /// for `limit` or the reporter ends first. The limit only ends a wait that would hang: a
     /// loaded machine is slower to get there, never wrong about it.
-    public func wait(untilReaches count: Int, _ what: String, limit: Duration = .seconds(60)) async throws {
+    public func wait(untilReaches count: Int, _ what: String, limit: Duration = stuckWaitLimit) async throws {
         while self.count < count {
             let seen = self.count
             let outcome = await wait(beyond: seen, timeout: limit)

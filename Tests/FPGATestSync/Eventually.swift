@@ -3,7 +3,7 @@
 /// shown only by the system. Suspends between polls, so it never blocks a thread of the
 /// cooperative pool; the limit only ends a wait that would otherwise hang.
 public func eventually(
-    within limit: Duration = .seconds(60), _ condition: () throws -> Bool
+    within limit: Duration = stuckWaitLimit, _ condition: () throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now + limit
     while try !condition() {

@@ -47,7 +47,7 @@ public final class ObservedTestClock: Clock, Sendable {
 
     /// Returns once exactly `count` sleeps are pending; throws ``TimeLimitExceeded`` after
     /// `limit` of real time.
-    public func waitForSleepers(_ count: Int, limit: Duration = .seconds(60)) async throws {
+    public func waitForSleepers(_ count: Int, limit: Duration = stuckWaitLimit) async throws {
         try await sleeping.wait(until: { $0.count == count }, "\(count) sleeps on the test clock", limit: limit)
     }
 

@@ -13,7 +13,7 @@ public final class ThreadBarrier: Sendable {
     public init(parties: Int) { self.parties = parties }
 
     /// Returns whether all parties arrived within `limit`.
-    public func arriveAndWait(limit: Duration = .seconds(60)) -> Bool {
+    public func arriveAndWait(limit: Duration = stuckWaitLimit) -> Bool {
         let deadline = ContinuousClock.now + limit
         lock.lock()
         defer { lock.unlock() }

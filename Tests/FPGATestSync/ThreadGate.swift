@@ -18,7 +18,7 @@ public final class ThreadGate: Sendable {
     }
 
     /// Blocks the calling thread until the gate opens; false if `limit` passed first.
-    public func wait(limit: Duration = .seconds(60)) -> Bool {
+    public func wait(limit: Duration = stuckWaitLimit) -> Bool {
         let deadline = ContinuousClock.now + limit
         lock.lock()
         defer { lock.unlock() }

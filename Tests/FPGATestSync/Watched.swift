@@ -46,7 +46,7 @@ public final class Watched<Value: Sendable>: Sendable {
     /// real time.
     @discardableResult
     public func wait(
-        until condition: @escaping @Sendable (Value) -> Bool, _ what: String, limit: Duration = .seconds(60)
+        until condition: @escaping @Sendable (Value) -> Bool, _ what: String, limit: Duration = stuckWaitLimit
     ) async throws -> Value {
         let id = state.withLock { state -> Int in
             state.nextID += 1
@@ -102,7 +102,7 @@ public struct TimeLimitExceeded: Error, CustomStringConvertible {
 /// (a run completing once the test clock passes its latency), so that a bug fails the test
 /// with a message instead of hanging the run. `body` must honour cancellation.
 public func within<T: Sendable>(
-    _ what: String, limit: Duration = .seconds(60), _ body: @escaping @Sendable () async throws -> T
+    _ what: String, limit: Duration = stuckWaitLimit, _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: Outcome<T>.self) { group in
         group.addTask { .finished(try await body()) }
@@ -129,7 +129,7 @@ extension Task where Failure == any Error {
     /// The task's result, waited for at most `limit` of real time: past that the task is
     /// cancelled and ``TimeLimitExceeded`` (naming `what`) is thrown. Cancelling the caller
     /// cancels the task too.
-    public func boundedValue(_ what: String, limit: Duration = .seconds(60)) async throws -> Success {
+    public func boundedValue(_ what: String, limit: Duration = stuckWaitLimit) async throws -> Success {
         try await within(what, limit: limit) {
             try await withTaskCancellationHandler {
                 try await self.value

@@ -1,4 +1,5 @@
 import FPGATestSupport
+import FPGATestSync
 import FPGATransport
 import Synchronization
 import Testing
@@ -8,16 +9,15 @@ import Testing
 #endif
 
 /// How long a wait for something that happens at once on loopback (a refusal, a frame, an
-/// accept) may take before the test calls it stuck. It only ends a wait that would
-/// otherwise hang, so it is far beyond what a machine loaded by stress-ng and a parallel
-/// suite takes (a 5 s connect timeout was once reached there), and within the suite's
-/// one-minute limit per test.
-private let stuckBound: Duration = .seconds(30)
+/// accept) may take before the test calls it stuck: ``stuckWaitLimit``, far beyond what a
+/// machine loaded by stress-ng and a parallel suite takes (a 5 s connect timeout was once
+/// reached there, and a 30 s one later), and within the suite's ``stuckTestLimit``.
+private let stuckBound = stuckWaitLimit
 
 /// Real sockets on the loopback interface: a ``TCPListener`` on port 0 and
 /// ``TCPConnection``s to it, exercising framing, closing, protocol errors and backpressure.
 
-@Suite("TCP connections over loopback", .timeLimit(.minutes(1)))
+@Suite("TCP connections over loopback", .timeLimit(stuckTestLimit))
 struct TCPConnectionTests {
     // MARK: Round trips
 
@@ -31,7 +31,7 @@ struct TCPConnectionTests {
         // reader: send and receive run at the same time.
         let frame = try OutgoingFrame.run(id: 7, request, payload: payload[...])
         async let sent: Void = pair.client.send(frame)
-        let atServer = try await withDeadline(.seconds(30), "32 MiB to the server") { try await pair.server.receive() }
+        let atServer = try await withDeadline(stuckBound, "32 MiB to the server") { try await pair.server.receive() }
         try await sent
         #expect(atServer.header.type == .run)
         #expect(atServer.header.requestID == 7)
@@ -44,7 +44,7 @@ struct TCPConnectionTests {
 
         let echo = try OutgoingFrame.result(id: 7, .success, payload: body)
         async let echoed: Void = pair.server.send(echo)
-        let atClient = try await withDeadline(.seconds(30), "32 MiB back") { try await pair.client.receive() }
+        let atClient = try await withDeadline(stuckBound, "32 MiB back") { try await pair.client.receive() }
         try await echoed
         #expect(atClient.header.type == .result)
         #expect(atClient.header.requestID == 7)
@@ -59,7 +59,7 @@ struct TCPConnectionTests {
         let pair = try await ConnectedPair.make()
         defer { pair.close() }
         let count = 1000
-        try await withDeadline(.seconds(30), "1000 frames each way") {
+        try await withDeadline(stuckBound, "1000 frames each way") {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // Client to server: heartbeats numbered 0..<1000.
                 group.addTask {

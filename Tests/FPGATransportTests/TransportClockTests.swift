@@ -1,12 +1,13 @@
 import Clocks
 import FPGATestSupport
+import FPGATestSync
 import FPGATransport
 import Testing
 
 /// Deadlines measured on an injected clock: a `TestClock` advanced by hand ends them, and
 /// nothing else does. Every wait for an outcome is bounded on the real clock by a
 /// generous watchdog that fails the test with a message.
-@Suite("Deadlines on an injected clock", .timeLimit(.minutes(1)))
+@Suite("Deadlines on an injected clock", .timeLimit(stuckTestLimit))
 struct TransportClockTests {
     @Test func withDeadlineReturnsTheResultWhileTheClockIsShortOfIt() async throws {
         let clock = TestClock()
@@ -43,7 +44,7 @@ struct TransportClockTests {
         // timer, which must see the deadline passed and end the wait on its own.
         await clock.advance(by: .seconds(10))
         await #expect(throws: TransportError.timedOut("late")) {
-            try await withDeadline(.seconds(30), "the late wait") {
+            try await withDeadline(stuckWaitLimit, "the late wait") {
                 try await withDeadline(at: .seconds(5), on: timeline, "late") { try await AsyncGate().wait() }
             }
         }
@@ -64,9 +65,9 @@ struct TransportClockTests {
         let clock = TestClock()
         let listener = try await TCPListener.listen(on: Endpoint(host: "127.0.0.1", port: 0))
         defer { listener.close() }
-        let client = try await TCPConnection.connect(to: listener.endpoint, timeout: .seconds(30))
+        let client = try await TCPConnection.connect(to: listener.endpoint, timeout: stuckWaitLimit)
         defer { client.close() }
-        let server = try await withDeadline(.seconds(30), "the accepted connection") {
+        let server = try await withDeadline(stuckWaitLimit, "the accepted connection") {
             var connections = listener.connections.makeAsyncIterator()
             guard let connection = await connections.next() else { throw TransportError.closed("listener ended") }
             return connection
@@ -77,12 +78,12 @@ struct TransportClockTests {
         }
 
         try await client.send(.hello(Hello(clientNonce: clientNonce, clientName: "stalls")))
-        let challenge = try await withDeadline(.seconds(30), "CHALLENGE") { try await client.receive() }
+        let challenge = try await withDeadline(stuckWaitLimit, "CHALLENGE") { try await client.receive() }
         #expect(challenge.header.type == .challenge)
         // The worker is now inside its handshake, whose deadline was fixed when it began.
         await clock.advance(to: .init(offset: .seconds(5) + .milliseconds(1)))
 
-        let error = try await withDeadline(.seconds(30), "ERROR after the handshake deadline") {
+        let error = try await withDeadline(stuckWaitLimit, "ERROR after the handshake deadline") {
             try await client.receive()
         }
         guard case .error(let message) = try error.decodeMessage() else {
@@ -94,10 +95,10 @@ struct TransportClockTests {
     }
 }
 
-/// The task's value, or a failure naming `what` if it takes more than 30 s of real time.
+/// The task's value, or a failure naming `what` if it takes more than ``stuckWaitLimit`` of real time.
 private func outcome<T: Sendable>(of task: Task<T, any Error>, _ what: String) async throws -> T {
     try await withTaskCancellationHandler {
-        try await withDeadline(.seconds(30), what) { try await task.value }
+        try await withDeadline(stuckWaitLimit, what) { try await task.value }
     } onCancel: {
         task.cancel()
     }

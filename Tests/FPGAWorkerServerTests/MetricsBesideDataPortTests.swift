@@ -2,13 +2,14 @@ import Clocks
 import FPGACluster
 import FPGAMetricsServer
 import FPGATestSupport
+import FPGATestSync
 import FPGATransport
 import Prometheus
 import Testing
 
 /// A metrics server runs apart from a worker server's data port: stopping it leaves the data
 /// port serving runs.
-@Suite("a metrics server beside the data port", .timeLimit(.minutes(1)))
+@Suite("a metrics server beside the data port", .timeLimit(stuckTestLimit))
 struct MetricsBesideDataPortTests {
     @Test func stoppingTheMetricsServerLeavesTheDataPortServing() async throws {
         try await InProcessServer.with { server in

@@ -8,7 +8,7 @@ import Testing
 /// A worker server's sessions with time in the test's hands: its clock moves only when
 /// the test advances it, and every assertion is on frames received or the connection
 /// closing, never on how long anything took.
-@Suite("WorkerServer sessions on a test clock", .timeLimit(.minutes(1)))
+@Suite("WorkerServer sessions on a test clock", .timeLimit(stuckTestLimit))
 struct ServerSessionClockTests {
     // MARK: Handshake deadline
 

@@ -2,12 +2,13 @@ import Clocks
 import FPGACluster
 import FPGAJobs
 import FPGATestSupport
+import FPGATestSync
 import FPGATransport
 import Testing
 
 /// STATUS against a real ``WorkerServer`` in this process: what a worker reports after
 /// running jobs, through ``WorkerConnection``, ``RemoteNode`` and ``Cluster``.
-@Suite("STATUS against an in-process WorkerServer", .timeLimit(.minutes(1)))
+@Suite("STATUS against an in-process WorkerServer", .timeLimit(stuckTestLimit))
 struct StatusInProcessTests {
     /// Lines of text that gzip shrinks.
     let input = ArraySlice(Array(repeating: Array("the same line\n".utf8), count: 4000).joined())
@@ -104,7 +105,7 @@ struct StatusInProcessTests {
 
 /// A STATUS is answered while the connection's runs fill every slot of the device: the
 /// worker reads on behind the one RUN that waits for a slot, and stops at the next.
-@Suite("STATUS behind held runs", .timeLimit(.minutes(1)))
+@Suite("STATUS behind held runs", .timeLimit(stuckTestLimit))
 struct StatusBehindHeldRunsTests {
     @Test func statusIsAnsweredWhileARunWaitsForASlot() async throws {
         try await InProcessServer.with { server in

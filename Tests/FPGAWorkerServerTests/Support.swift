@@ -3,6 +3,7 @@ import FPGACluster
 import FPGADevice
 import FPGAKernels
 import FPGATestSupport
+import FPGATestSync
 import FPGATransport
 import FPGAWorkerServer
 import Logging
@@ -12,7 +13,7 @@ import Testing
 /// How long any single wait for an event may take on the real clock before the test
 /// fails with a message naming it. Generous: it only ends a wait that would otherwise
 /// never end, and no outcome depends on it.
-let eventTimeout = Duration.seconds(30)
+let eventTimeout = stuckWaitLimit
 
 /// A test failure with a message.
 struct TestFailure: Error, CustomStringConvertible {

@@ -2,13 +2,14 @@ import Clocks
 import FPGACluster
 import FPGADevice
 import FPGATestSupport
+import FPGATestSync
 import FPGATransport
 import Testing
 
 /// A ``WorkerConnection`` against a real ``WorkerServer`` in the same process, each on a test
 /// clock of its own: the server's never moves, so it never sends a heartbeat and the
 /// client, whose clock the test advances, must find it frozen.
-@Suite("WorkerConnection against an in-process WorkerServer", .timeLimit(.minutes(1)))
+@Suite("WorkerConnection against an in-process WorkerServer", .timeLimit(stuckTestLimit))
 struct WorkerConnectionInProcessTests {
     @Test func runsThenLosesAFrozenServerAndReconnects() async throws {
         try await InProcessServer.with { server in
@@ -59,7 +60,7 @@ struct WorkerConnectionInProcessTests {
 
 /// The WELCOME announces each program's capacity (what its driver takes); a remote node
 /// keeps that many in flight plus one crossing the wire, and refuses a job with no codec.
-@Suite("capacities announced per program", .timeLimit(.minutes(1)))
+@Suite("capacities announced per program", .timeLimit(stuckTestLimit))
 struct AnnouncedCapacityTests {
     @Test func theWelcomeAnnouncesEachProgramsCapacity() async throws {
         try await InProcessServer.with { server in

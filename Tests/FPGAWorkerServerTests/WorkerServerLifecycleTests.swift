@@ -2,12 +2,13 @@ import FPGACluster
 import FPGADevice
 import FPGAKernels
 import FPGATestSupport
+import FPGATestSync
 import FPGATransport
 import FPGAWorkerServer
 import Logging
 import Testing
 
-@Suite("WorkerServer start and stop", .timeLimit(.minutes(1)))
+@Suite("WorkerServer start and stop", .timeLimit(stuckTestLimit))
 struct WorkerServerLifecycleTests {
     /// A shutdown that comes before the server listens (a supervisor's SIGTERM during
     /// start-up) is not forgotten: serve() returns instead of serving forever.
@@ -22,7 +23,7 @@ struct WorkerServerLifecycleTests {
         // The serve task ending is the event; the suite's time limit ends a serve that never returns.
         await server.serve()
         await #expect(throws: (any Error).self) {
-            _ = try await TCPConnection.connect(to: endpoint, timeout: .seconds(30))
+            _ = try await TCPConnection.connect(to: endpoint, timeout: eventTimeout)
         }
     }
 }

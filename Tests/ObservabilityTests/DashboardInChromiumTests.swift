@@ -1,11 +1,12 @@
 import FPGATestSupport
+import FPGATestSync
 import Foundation
 import Testing
 
 /// Debian's Chromium renders a real worker's dashboard while a real `fpga-compress` job
 /// runs on it: an element for every device, with its utilisation bar and sparkline, and a
 /// screenshot under `.build/observability/dashboard.png`.
-@Suite("the dashboard in Chromium", .serialized, .timeLimit(.minutes(5)))
+@Suite("the dashboard in Chromium", .serialized, .timeLimit(stuckTestLimit))
 struct DashboardInChromiumTests {
     /// The repository's root, from this file's path.
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

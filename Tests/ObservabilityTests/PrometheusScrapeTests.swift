@@ -1,4 +1,5 @@
 import FPGATestSupport
+import FPGATestSync
 import Foundation
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
 /// after the last byte, so its whole chunks are compressed while the last, partial one
 /// waits for the end of the input. A scrape that sees the whole chunks is provably one
 /// taken during the job; the partial chunk is counted only after the test closes the pipe.
-@Suite("Prometheus scrapes workers during a job", .serialized, .timeLimit(.minutes(5)))
+@Suite("Prometheus scrapes workers during a job", .serialized, .timeLimit(stuckTestLimit))
 struct PrometheusScrapeTests {
     static let chunkSize = 256 << 10
 

@@ -1,6 +1,7 @@
 import FPGACluster
 import FPGAKernels
 import FPGATestSupport
+import FPGATestSync
 import FPGATransport
 import Foundation
 import Synchronization
@@ -13,7 +14,7 @@ import Testing
 /// A real `fpga-worker` facing peers that break the protocol: each must be closed (with
 /// the right ERROR where the protocol says so) without hurting the worker, which must
 /// serve a normal client afterwards.
-@Suite("a worker facing hostile peers", .serialized, .timeLimit(.minutes(1)))
+@Suite("a worker facing hostile peers", .serialized, .timeLimit(stuckTestLimit))
 struct HostilePeerTests {
     /// The worker's flags besides `--heartbeat-ms 500`, which ``startWorker(_:environment:)``
     /// adds: a handshake deadline short enough for the slow-HELLO test (whose HELLO takes 12 s
@@ -27,7 +28,7 @@ struct HostilePeerTests {
     static let workerFlags = ["--handshake-timeout-ms", "10000"]
 
     /// How long a hostile connection may stay open before the test fails.
-    static let closeDeadline: Duration = .seconds(30)
+    static let closeDeadline = stuckWaitLimit
 
     // MARK: (a) to (d): bytes that are not the protocol
 
@@ -116,7 +117,7 @@ struct HostilePeerTests {
         // The wrong token's proof, and no proof at all (a client without a token).
         for token in [wrong, nil] {
             let connection = try await TCPConnection.connect(
-                to: try Endpoint(parsing: worker.address), timeout: .seconds(30))
+                to: try Endpoint(parsing: worker.address), timeout: stuckWaitLimit)
             defer { connection.close() }
             let clientNonce = HandshakeProof.nonce()
             try await connection.send(.hello(Hello(clientNonce: clientNonce, clientName: "impostor")))
@@ -148,7 +149,7 @@ struct HostilePeerTests {
         let connection = try await TCPConnection.connect(
             to: try Endpoint(parsing: worker.address),
             limits: ConnectionLimits(maxBufferedReceiveBytes: 2 << 20, maxQueuedSendBytes: 2 << 20),
-            timeout: .seconds(30))
+            timeout: stuckWaitLimit)
         defer { connection.close() }
         let welcome = try await Handshake.client(connection, token: nil, name: "flood")
         #expect(!welcome.devices.isEmpty)
@@ -568,7 +569,7 @@ func expectServed(
     let expected = try await Cluster(devices: .simulated(count: 1), configuration: configuration).compress(sample)
     let gz: [UInt8]
     do {
-        gz = try await withDeadline(.seconds(30), "a normal client's job") {
+        gz = try await withDeadline(stuckWaitLimit, "a normal client's job") {
             let cluster = try await Cluster(
                 workers: [worker.address], token: token,
                 configuration: testConfiguration(chunkSize: configuration.chunkSize))

@@ -1,6 +1,7 @@
 import FPGACluster
 import FPGADrivers
 import FPGATestSupport
+import FPGATestSync
 import FPGATransport
 import Foundation
 import Synchronization
@@ -29,7 +30,7 @@ func testConfiguration(
 func testSettings(reconnectBudget: Duration = .seconds(5)) -> WorkerConnection.Settings {
     var settings = WorkerConnection.Settings()
     settings.heartbeatInterval = .milliseconds(500)
-    settings.connectTimeout = .seconds(30)
+    settings.connectTimeout = stuckWaitLimit
     settings.reconnectDelays = [.milliseconds(50), .milliseconds(100), .milliseconds(200)]
     settings.reconnectBudget = reconnectBudget
     return settings
@@ -37,11 +38,14 @@ func testSettings(reconnectBudget: Duration = .seconds(5)) -> WorkerConnection.S
 
 let workerExecutable = WorkerProcess.executable("fpga-worker")
 
-/// A worker for these tests. Its handshake deadline is the client's connect timeout (30 s)
-/// unless a test gives its own: the worker's default 5 s cut off a normal client's handshake
-/// once under `make test-stress`, when the whole suite and stress-ng held both cores.
+/// A worker for these tests. Its handshake deadline is the client's connect timeout
+/// (``stuckWaitLimit``) unless a test gives its own: the worker's default 5 s cut off a normal
+/// client's handshake once under `make test-stress`, when the whole suite and stress-ng held
+/// both cores.
 func startWorker(_ arguments: [String] = [], environment: [String: String] = [:]) async throws -> WorkerProcess {
-    let handshake = arguments.contains("--handshake-timeout-ms") ? [] : ["--handshake-timeout-ms", "30000"]
+    let handshakeMilliseconds = stuckWaitLimit.components.seconds * 1000
+    let handshake =
+        arguments.contains("--handshake-timeout-ms") ? [] : ["--handshake-timeout-ms", "\(handshakeMilliseconds)"]
     return try await WorkerProcess.start(
         executable: workerExecutable, arguments: ["--heartbeat-ms", "500"] + handshake + arguments,
         environment: environment)
@@ -144,7 +148,8 @@ struct RemoteClusterTests {
     /// Kills (SIGKILL) or freezes (SIGSTOP) one of two workers after `afterChunks`
     /// chunks; the job must finish with the same data in the same members.
     @Test(
-        .timeLimit(.minutes(2)), arguments: [(SIGKILL, 1), (SIGKILL, 20), (SIGKILL, 70), (SIGSTOP, 10), (SIGTERM, 30)])
+        .timeLimit(stuckTestLimit),
+        arguments: [(SIGKILL, 1), (SIGKILL, 20), (SIGKILL, 70), (SIGSTOP, 10), (SIGTERM, 30)])
     func jobSurvivesLosingAWorker(signal: Int32, afterChunks: Int) async throws {
         // Slowed devices so the job lasts long enough to lose a worker in the middle.
         let victim = try await startWorker(["--timing", "40"])
@@ -189,7 +194,7 @@ struct RemoteClusterTests {
             request.send(to: worker)
             let status: ChildExit
             do {
-                status = try await worker.exit(within: .seconds(60))
+                status = try await worker.exit(within: stuckWaitLimit)
             } catch {
                 throw ToolFailure("round \(round), \(request): \(error)")
             }
@@ -219,7 +224,7 @@ struct RemoteClusterTests {
         #expect(!targets.contains(marker), "\(targets)")
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(stuckTestLimit))
     func jobFailsClearlyWhenNoWorkerIsLeft() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }

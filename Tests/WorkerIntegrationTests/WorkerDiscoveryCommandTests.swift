@@ -1,9 +1,10 @@
 import FPGATestSupport
+import FPGATestSync
 import Testing
 
 /// `fpga-compress --workers` with a hostfile and with a DNS name served by a real dnsmasq:
 /// the tool finds the workers, runs on them, and names what is wrong in one line otherwise.
-@Suite("worker discovery in fpga-compress", .serialized, .timeLimit(.minutes(3)))
+@Suite("worker discovery in fpga-compress", .serialized, .timeLimit(stuckTestLimit))
 struct WorkerDiscoveryCommandTests {
     static let data = TestData.logLines(count: 300_000, seed: 21)
     static let compress = WorkerProcess.executable("fpga-compress")

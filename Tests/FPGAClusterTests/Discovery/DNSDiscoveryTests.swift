@@ -1,11 +1,12 @@
 import FPGACluster
 import FPGATestSupport
+import FPGATestSync
 import FPGATransport
 import Testing
 
 /// `--workers dns:NAME:PORT` against a real DNS server (Debian's dnsmasq) serving several
 /// address records for one name, as a Kubernetes headless Service does.
-@Suite("DNS discovery", .serialized, .timeLimit(.minutes(2)))
+@Suite("DNS discovery", .serialized, .timeLimit(stuckTestLimit))
 struct DNSDiscoveryTests {
     static func resolver(_ server: DNSServerProcess) -> DNSResolver {
         DNSResolver(server: Endpoint(host: "127.0.0.1", port: server.port))

@@ -1,6 +1,7 @@
 import Clocks
 import FPGACluster
 import FPGATestSupport
+import FPGATestSync
 import FPGATransport
 import Synchronization
 import Testing
@@ -8,7 +9,7 @@ import Testing
 /// How long any single wait for an event may take on the real clock before the test
 /// fails with a message naming it. Generous: it only ends a wait that would otherwise
 /// never end, and no outcome depends on it.
-let remoteEventTimeout = Duration.seconds(30)
+let remoteEventTimeout = stuckWaitLimit
 
 /// A test failure with a message.
 struct RemoteTestFailure: Error, CustomStringConvertible {

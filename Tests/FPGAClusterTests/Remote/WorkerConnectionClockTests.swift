@@ -1,5 +1,6 @@
 import Clocks
 import FPGACluster
+import FPGATestSync
 import FPGATransport
 import MetricsTestKit
 import Testing
@@ -8,7 +9,7 @@ import Testing
 /// check, the run deadline, the connect timeout and reconnection backoff all run on a
 /// `TestClock` the test advances, against a worker the test plays frame by frame.
 /// Assertions are on frames, errors and closed connections, never on elapsed time.
-@Suite("WorkerConnection on a test clock", .timeLimit(.minutes(1)))
+@Suite("WorkerConnection on a test clock", .timeLimit(stuckTestLimit))
 struct WorkerConnectionClockTests {
     /// A remote worker connected to `worker`, and the worker's side of the connection.
     private func connect(

@@ -2,12 +2,13 @@ import Clocks
 import FPGACluster
 import FPGAJobs
 import FPGATestSupport
+import FPGATestSync
 import FPGATransport
 import Testing
 
 /// STATUS from the client's side, against a worker the test plays frame by frame on a
 /// test clock: request ids, the host the client names, and the deadline.
-@Suite("WorkerConnection.status() on a test clock", .timeLimit(.minutes(1)))
+@Suite("WorkerConnection.status() on a test clock", .timeLimit(stuckTestLimit))
 struct WorkerConnectionStatusTests {
     private func connect(
         _ worker: ScriptedWorker, settings: WorkerConnection.Settings
