@@ -12,11 +12,14 @@ final class IOBuffer: @unchecked Sendable {
     init(size: Int) { bytes = .allocate(byteCount: max(size, 1), alignment: 64) }
 
     /// The most bytes one `write` or `pwrite` call is given: larger buffers go out in
-    /// calls of this size. One call of several MiB into ext4's page cache took 3 to 5
-    /// times as long as the same bytes in 1 MiB calls now and then on the benchmark
-    /// machine (decompressing 64 MiB of 2 MiB members: 4 runs in 7 took 0.18 to 0.26 s
-    /// instead of 0.07 s); no run of 1 MiB calls did.
-    static let largestWrite = 1 << 20
+    /// calls of this size. The larger a call into ext4's page cache, the larger the page
+    /// cache's folios, and on the benchmark machine (a virtual machine whose free memory
+    /// goes back to its host in large blocks) a large folio's first touch is now and then
+    /// slow: `dd` of 1 GiB to a file in 1 MiB calls took 194 to 783 ms (median 270), in
+    /// 512 KiB calls 206 to 289, in 256 KiB calls 213 to 219, in 128 KiB calls 229 to
+    /// 279, and `fpga-compress -d` of 64 MiB in 2 MiB calls took 3 to 4 times as long in
+    /// 4 runs of 7. Calls of 256 KiB cost 4,096 system calls per GiB and were never slow.
+    static let largestWrite = 256 << 10
 
     deinit { bytes.deallocate() }
 }
