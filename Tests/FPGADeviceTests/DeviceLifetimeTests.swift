@@ -36,24 +36,7 @@ private func largeAnonymousMappings() -> Int {
 }
 
 /// How many threads of this process have a name starting with `prefix`.
-private func threadCount(prefix: String) -> Int {
-    guard let directory = opendir("/proc/self/task") else { return -1 }
-    defer { closedir(directory) }
-    var count = 0
-    while let entry = readdir(directory) {
-        let tid = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        guard tid.first?.isNumber == true else { continue }
-        let fd = open("/proc/self/task/\(tid)/comm", O_RDONLY)
-        guard fd >= 0 else { continue }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let read = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        if read > 0, String(decoding: buffer[..<read], as: UTF8.self).hasPrefix(prefix) { count += 1 }
-    }
-    return count
-}
+private func threadCount(prefix: String) -> Int { ProcessThreads.count { $0.hasPrefix(prefix) } }
 
 @Suite("SimulatedDevice lifetime")
 struct DeviceLifetimeTests {

@@ -9,50 +9,10 @@ import Synchronization
 #endif
 
 /// The calling thread's name as the kernel records it (`/proc/thread-self/comm`).
-func currentThreadName() -> String {
-    readSmallFile("/proc/thread-self/comm") ?? ""
-}
+func currentThreadName() -> String { ProcessThreads.currentName }
 
 /// How many threads of this process are named `name` right now.
-///
-/// Listing `/proc/self/task` can skip a live thread when another thread exits during the
-/// listing (the kernel walks the thread list by position), which happens often when the
-/// whole suite runs under load: the list is read until two readings in a row agree.
-func threadCount(named name: String) -> Int {
-    var previous = threadIDs()
-    for _ in 0..<1000 {
-        let current = threadIDs()
-        if current == previous { break }
-        previous = current
-    }
-    return previous.filter { readSmallFile("/proc/self/task/\($0)/comm") == name }.count
-}
-
-/// The ids of this process's threads, as one listing of `/proc/self/task` gives them.
-private func threadIDs() -> [String] {
-    guard let directory = opendir("/proc/self/task") else { return [] }
-    defer { closedir(directory) }
-    var ids: [String] = []
-    while let entry = readdir(directory) {
-        let tid = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        if tid.first?.isNumber == true { ids.append(tid) }
-    }
-    return ids.sorted()
-}
-
-private func readSmallFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 256)
-    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-    guard count > 0 else { return nil }
-    var bytes = buffer[..<count]
-    if bytes.last == UInt8(ascii: "\n") { bytes = bytes.dropLast() }
-    return String(decoding: bytes, as: UTF8.self)
-}
+func threadCount(named name: String) -> Int { ProcessThreads.count { $0 == name } }
 
 /// Counts how many parties are inside a region at once, and the most there ever were.
 final class ConcurrencyTracker: Sendable {
