@@ -15,7 +15,8 @@ struct CNVBench: ParsableCommand {
             Builds a random CNV-W1A1 model (--seed) and --images random NHWC images, warms \
             up, then for each thread count classifies all the images once, split evenly over \
             that many threads, and prints images/s. Use a release build.
-            """)
+            """,
+        version: ToolVersion.current)
 
     @Option(help: ArgumentHelp("Images per measurement.", valueName: "N"))
     var images: Int = 4096

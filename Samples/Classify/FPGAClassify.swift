@@ -28,7 +28,8 @@ struct FPGAClassify: AsyncParsableCommand {
             With labels in the input, the summary gives the accuracy. --metrics-listen HOST:PORT \
             serves the cluster's dashboard (GET /), /status.json, /metrics and /health while the \
             images are classified; the address is written to standard error.
-            """)
+            """,
+        version: ToolVersion.current)
 
     @Option(help: ArgumentHelp("The CNV-W1A1 model file (see brevitas_export.py).", valueName: "FILE"))
     var model: String

@@ -28,7 +28,8 @@ struct FPGACompress: AsyncParsableCommand {
             --metrics-listen HOST:PORT serves the cluster's dashboard (GET /, every device's \
             utilisation and throughput), /status.json, /metrics and /health while the job runs; \
             the address is written to standard error.
-            """)
+            """,
+        version: ToolVersion.current)
 
     @Flag(name: [.short, .long], help: "Decompress.")
     var decompress = false

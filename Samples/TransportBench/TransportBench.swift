@@ -31,7 +31,8 @@ struct TransportBench: AsyncParsableCommand {
             GzipCompressionJob through Cluster.map, and for EchoJob straight through the \
             node (the node's run, without the scheduler). \
             The token comes from --token-file or the FPGACLUSTER_TOKEN environment variable.
-            """)
+            """,
+        version: ToolVersion.current)
 
     /// What to measure.
     enum Mode: String, ExpressibleByArgument, CaseIterable {

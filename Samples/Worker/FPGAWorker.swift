@@ -1,4 +1,5 @@
 import ArgumentParser
+import SampleSupport
 
 /// `fpga-worker`: serves this host's FPGAs to remote clusters (`serve`, the default), or
 /// shows what the devices of running workers are doing (`status`).
@@ -12,6 +13,7 @@ struct FPGAWorker: AsyncParsableCommand {
             fpga-worker --listen HOST:PORT is fpga-worker serve --listen HOST:PORT. \
             fpga-worker status --workers HOST:PORT,... prints a table of the workers' devices.
             """,
+        version: ToolVersion.current,
         subcommands: [Serve.self, Status.self],
         defaultSubcommand: Serve.self)
 }

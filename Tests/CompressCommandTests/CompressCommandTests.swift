@@ -143,6 +143,14 @@ struct CompressCommandTests {
         #expect(try folder.contents() == ["a", "a.gz", "bad.gz"])
     }
 
+    @Test func versionIsOneSemanticVersionLine() async throws {
+        let version = try await run(["--version"])
+        #expect(version.status == 0, "\(version.error)")
+        #expect(version.error.isEmpty)
+        let text = String(decoding: version.output, as: UTF8.self)
+        #expect(text.wholeMatch(of: /[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?\n/) != nil, "\(text)")
+    }
+
     @Test func forceOverwrites() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
