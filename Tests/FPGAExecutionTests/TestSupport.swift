@@ -2,12 +2,6 @@ import FPGAExecution
 import FPGATestSync
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
-
 /// The calling thread's name as the kernel records it (`/proc/thread-self/comm`).
 func currentThreadName() -> String { ProcessThreads.currentName }
 

@@ -8,12 +8,6 @@ import Testing
     import Glibc
 #endif
 
-/// How long a wait for something that happens at once on loopback (a refusal, a frame, an
-/// accept) may take before the test calls it stuck: ``stuckWaitLimit``, far beyond what a
-/// machine loaded by stress-ng and a parallel suite takes (a 5 s connect timeout was once
-/// reached there, and a 30 s one later), and within the suite's ``stuckTestLimit``.
-private let stuckBound = stuckWaitLimit
-
 /// Real sockets on the loopback interface: a ``TCPListener`` on port 0 and
 /// ``TCPConnection``s to it, exercising framing, closing, protocol errors and backpressure.
 
@@ -31,7 +25,9 @@ struct TCPConnectionTests {
         // reader: send and receive run at the same time.
         let frame = try OutgoingFrame.run(id: 7, request, payload: payload[...])
         async let sent: Void = pair.client.send(frame)
-        let atServer = try await withDeadline(stuckBound, "32 MiB to the server") { try await pair.server.receive() }
+        let atServer = try await withDeadline(stuckWaitLimit, "32 MiB to the server") {
+            try await pair.server.receive()
+        }
         try await sent
         #expect(atServer.header.type == .run)
         #expect(atServer.header.requestID == 7)
@@ -44,7 +40,7 @@ struct TCPConnectionTests {
 
         let echo = try OutgoingFrame.result(id: 7, .success, payload: body)
         async let echoed: Void = pair.server.send(echo)
-        let atClient = try await withDeadline(stuckBound, "32 MiB back") { try await pair.client.receive() }
+        let atClient = try await withDeadline(stuckWaitLimit, "32 MiB back") { try await pair.client.receive() }
         try await echoed
         #expect(atClient.header.type == .result)
         #expect(atClient.header.requestID == 7)
@@ -59,7 +55,7 @@ struct TCPConnectionTests {
         let pair = try await ConnectedPair.make()
         defer { pair.close() }
         let count = 1000
-        try await withDeadline(stuckBound, "1000 frames each way") {
+        try await withDeadline(stuckWaitLimit, "1000 frames each way") {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // Client to server: heartbeats numbered 0..<1000.
                 group.addTask {
@@ -107,7 +103,7 @@ struct TCPConnectionTests {
         defer { holder.close() }
         let endpoint = Endpoint(host: "127.0.0.1", port: holder.port)
         let error = await #expect(throws: TransportError.self) {
-            _ = try await TCPConnection.connect(to: endpoint, timeout: stuckBound)
+            _ = try await TCPConnection.connect(to: endpoint, timeout: stuckWaitLimit)
         }
         guard case .connectionRefused(let address) = error else {
             Issue.record("expected connectionRefused, got \(String(describing: error))")
@@ -125,11 +121,11 @@ struct TCPConnectionTests {
         }
         pair.server.close("test closes the server side")
         for index in 0..<3 {
-            let frame = try await withDeadline(stuckBound, "frame \(index)") { try await pair.client.receive() }
+            let frame = try await withDeadline(stuckWaitLimit, "frame \(index)") { try await pair.client.receive() }
             #expect(try frame.decodeMessage() == .heartbeat(Heartbeat(timestampMilliseconds: UInt64(index))))
         }
         let error = await #expect(throws: TransportError.self) {
-            _ = try await withDeadline(stuckBound, "the close") { try await pair.client.receive() }
+            _ = try await withDeadline(stuckWaitLimit, "the close") { try await pair.client.receive() }
         }
         guard case .closed = error else {
             Issue.record("expected closed, got \(String(describing: error))")
@@ -158,7 +154,7 @@ struct TCPConnectionTests {
             try await pair.client.send(OutgoingFrame(head: Array(stream[start..<end])))
         }
         for (index, sent) in frames.enumerated() {
-            let frame = try await withDeadline(stuckBound, "frame \(index)") { try await pair.server.receive() }
+            let frame = try await withDeadline(stuckWaitLimit, "frame \(index)") { try await pair.server.receive() }
             #expect(frame.header.requestID == UInt64(index == 0 ? 0 : 7))
             #expect(equalBytes(frame.body[...], sent.bytes[16...]), "frame \(index) differs")
         }
@@ -172,10 +168,10 @@ struct TCPConnectionTests {
         try await pair.client.send(.heartbeat(Heartbeat(timestampMilliseconds: 9)))
         try await pair.client.send(OutgoingFrame(head: header(type: 8, length: 8) + [1, 2, 3]))
         pair.client.close("test closes mid-frame")
-        let whole = try await withDeadline(stuckBound, "the whole frame") { try await pair.server.receive() }
+        let whole = try await withDeadline(stuckWaitLimit, "the whole frame") { try await pair.server.receive() }
         #expect(try whole.decodeMessage() == .heartbeat(Heartbeat(timestampMilliseconds: 9)))
         await #expect(throws: TransportError.closed("peer closed the connection in the middle of a frame")) {
-            _ = try await withDeadline(stuckBound, "the close") { try await pair.server.receive() }
+            _ = try await withDeadline(stuckWaitLimit, "the close") { try await pair.server.receive() }
         }
     }
 
@@ -218,7 +214,7 @@ struct TCPConnectionTests {
         try await pair.client.send(OutgoingFrame(head: bad.bytes, payload: []))
         try await expectRejected(by: pair, code: bad.code)
         let end = await #expect(throws: TransportError.self) {
-            _ = try await withDeadline(stuckBound, "the end of the connection") { try await pair.client.receive() }
+            _ = try await withDeadline(stuckWaitLimit, "the end of the connection") { try await pair.client.receive() }
         }
         guard case .closed = end else {
             Issue.record("expected closed after the ERROR, got \(String(describing: end))")
@@ -235,13 +231,13 @@ struct TCPConnectionTests {
         defer { pair.close() }
         let small = [UInt8](repeating: 7, count: 1024)
         try await pair.client.send(.run(id: 1, echoRequest, payload: small[...]))
-        let first = try await withDeadline(stuckBound, "a small frame") { try await pair.server.receive() }
+        let first = try await withDeadline(stuckWaitLimit, "a small frame") { try await pair.server.receive() }
         #expect(first.header.requestID == 1)
 
         pair.server.markHandshakeComplete()
         let large = [UInt8](repeating: 9, count: 1 << 20)
         try await pair.client.send(.run(id: 2, echoRequest, payload: large[...]))
-        let second = try await withDeadline(stuckBound, "a large frame after the handshake") {
+        let second = try await withDeadline(stuckWaitLimit, "a large frame after the handshake") {
             try await pair.server.receive()
         }
         #expect(second.header.requestID == 2)
@@ -306,7 +302,7 @@ struct TCPConnectionTests {
                 }
             }
         }
-        try await withDeadline(stuckBound, "the sender to finish") { try await sender.value }
+        try await withDeadline(stuckWaitLimit, "the sender to finish") { try await sender.value }
         #expect(completed.count == frameCount)
     }
 }
@@ -321,13 +317,13 @@ private func expectRejected(
     by pair: ConnectedPair, code: WireErrorCode, sourceLocation: SourceLocation = #_sourceLocation
 ) async throws {
     let error = await #expect(throws: TransportError.self, sourceLocation: sourceLocation) {
-        _ = try await withDeadline(stuckBound, "the receiver's verdict") { try await pair.server.receive() }
+        _ = try await withDeadline(stuckWaitLimit, "the receiver's verdict") { try await pair.server.receive() }
     }
     guard case .protocolViolation = error else {
         Issue.record("expected protocolViolation, got \(String(describing: error))", sourceLocation: sourceLocation)
         return
     }
-    let answer = try await withDeadline(stuckBound, "the ERROR frame") { try await pair.client.receive() }
+    let answer = try await withDeadline(stuckWaitLimit, "the ERROR frame") { try await pair.client.receive() }
     guard case .error(let message) = try answer.decodeMessage() else {
         Issue.record("expected ERROR, got \(answer.header.type)", sourceLocation: sourceLocation)
         return
@@ -348,8 +344,8 @@ private struct ConnectedPair: Sendable {
     {
         let listener = try await TCPListener.listen(on: Endpoint(host: "127.0.0.1", port: 0), limits: limits)
         #expect(listener.endpoint.port != 0)
-        let client = try await TCPConnection.connect(to: listener.endpoint, limits: limits, timeout: stuckBound)
-        let server = try await withDeadline(stuckBound, "accepting") { () async throws -> TCPConnection in
+        let client = try await TCPConnection.connect(to: listener.endpoint, limits: limits, timeout: stuckWaitLimit)
+        let server = try await withDeadline(stuckWaitLimit, "accepting") { () async throws -> TCPConnection in
             for await connection in listener.connections { return connection }
             throw TransportError.closed("listener ended")
         }

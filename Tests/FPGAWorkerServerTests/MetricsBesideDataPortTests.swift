@@ -19,12 +19,12 @@ struct MetricsBesideDataPortTests {
             await metrics.stop()
 
             let remote = WorkerConnection(endpoint: server.endpoint, token: nil, settings: .onTestClock(TestClock()))
-            _ = try await withDeadline(eventTimeout, "connect() to the in-process worker") {
+            _ = try await withDeadline(stuckWaitLimit, "connect() to the in-process worker") {
                 try await remote.connect()
             }
             let node = RemoteNode(connection: remote, deviceIndex: 0, name: "\(server.endpoint)/sim0")
             let input = ArraySlice(Array(repeating: Array("the same line\n".utf8), count: 1000).joined())
-            let member = try await withDeadline(eventTimeout, "a gzip run after the metrics server stopped") {
+            let member = try await withDeadline(stuckWaitLimit, "a gzip run after the metrics server stopped") {
                 try await node.run(GzipCompressionJob(chunkSize: 1 << 20), input)
             }
             #expect(try await ExternalTools.gzipDecompress(Array(member)) == Array(input))

@@ -116,7 +116,7 @@ struct ServerSessionClockTests {
             server.held.gate.open()
             let messages = try await client.framesUntilClosed("shutdown after the last run")
             #expect(messages == [.result(.success, payload: [1, 2])])
-            try await withDeadline(eventTimeout, "shutdown() to return") { await shutdown.value }
+            try await withDeadline(stuckWaitLimit, "shutdown() to return") { await shutdown.value }
         }
     }
 
@@ -134,7 +134,7 @@ struct ServerSessionClockTests {
             await server.clock.advance(toOffset: .seconds(2) + .milliseconds(1))
             let messages = try await client.framesUntilClosed("shutdown at the end of its grace")
             #expect(messages.isEmpty, "frames after GOODBYE: \(messages)")
-            try await withDeadline(eventTimeout, "shutdown() to return") { await shutdown.value }
+            try await withDeadline(stuckWaitLimit, "shutdown() to return") { await shutdown.value }
             #expect(!server.held.gate.isOpen)
         }
     }

@@ -16,8 +16,8 @@ struct StatusInProcessTests {
     @Test func statusAfterAJobCountsItsRunsAndBytes() async throws {
         try await InProcessServer.with { server in
             let remote = WorkerConnection(endpoint: server.endpoint, token: nil, settings: .onTestClock(TestClock()))
-            _ = try await withDeadline(eventTimeout, "connect()") { try await remote.connect() }
-            let before = try await withDeadline(eventTimeout, "the first status") { try await remote.status() }
+            _ = try await withDeadline(stuckWaitLimit, "connect()") { try await remote.connect() }
+            let before = try await withDeadline(stuckWaitLimit, "the first status") { try await remote.status() }
             #expect(before.map(\.device) == ["sim0"])
             #expect(before.first?.completed == 0)
             #expect(before.first?.program == nil)
@@ -25,12 +25,12 @@ struct StatusInProcessTests {
             let node = RemoteNode(connection: remote, deviceIndex: 0, name: "\(server.endpoint)/sim0")
             var outputBytes = 0
             for _ in 0..<3 {
-                let member = try await withDeadline(eventTimeout, "a gzip run") {
+                let member = try await withDeadline(stuckWaitLimit, "a gzip run") {
                     try await node.run(GzipCompressionJob(chunkSize: 1 << 20), input)
                 }
                 outputBytes += member.count
             }
-            let statuses = try await withDeadline(eventTimeout, "the status after the job") {
+            let statuses = try await withDeadline(stuckWaitLimit, "the status after the job") {
                 try await remote.status()
             }
             let status = try #require(statuses.first)
@@ -61,15 +61,15 @@ struct StatusInProcessTests {
     @Test func clusterStatusListsEveryRemoteDevice() async throws {
         try await InProcessServer.with { server in
             let configuration = Cluster.Configuration(chunkSize: 16 << 10, connection: .onTestClock(TestClock()))
-            let cluster = try await withDeadline(eventTimeout, "the cluster to connect") {
+            let cluster = try await withDeadline(stuckWaitLimit, "the cluster to connect") {
                 try await Cluster(workers: ["\(server.endpoint)"], token: nil, configuration: configuration)
             }
             let inputs = (0..<4).map { _ in input }
-            let outputs = try await withDeadline(eventTimeout, "the job") {
+            let outputs = try await withDeadline(stuckWaitLimit, "the job") {
                 try await cluster.map(GzipCompressionJob(chunkSize: 1 << 20), inputs: inputs)
             }
             #expect(outputs.count == 4)
-            let statuses = try await withDeadline(eventTimeout, "cluster.status()") { await cluster.status() }
+            let statuses = try await withDeadline(stuckWaitLimit, "cluster.status()") { await cluster.status() }
             #expect(statuses.map(\.device) == ["sim0"])
             #expect(statuses.map(\.host) == [server.endpoint.description])
             #expect(statuses.first?.completed == 4)
@@ -82,11 +82,11 @@ struct StatusInProcessTests {
         // A worker that was reached, then went away: its row keeps the WELCOME's facts.
         let (endpoint, remote) = try await InProcessServer.with { server in
             let remote = WorkerConnection(endpoint: server.endpoint, token: nil, settings: .onTestClock(TestClock()))
-            _ = try await withDeadline(eventTimeout, "connect()") { try await remote.connect() }
+            _ = try await withDeadline(stuckWaitLimit, "connect()") { try await remote.connect() }
             return (server.endpoint, remote)
         }
         let node = RemoteNode(connection: remote, deviceIndex: 0, name: "\(endpoint)/sim0")
-        let row = try await withDeadline(eventTimeout, "the status of a stopped worker") { await node.status() }
+        let row = try await withDeadline(stuckWaitLimit, "the status of a stopped worker") { await node.status() }
         #expect(row.host == endpoint.description)
         #expect(row.device == "sim0")
         #expect(row.kind == "simulated")

@@ -10,11 +10,6 @@ import Logging
 import Synchronization
 import Testing
 
-/// How long any single wait for an event may take on the real clock before the test
-/// fails with a message naming it. Generous: it only ends a wait that would otherwise
-/// never end, and no outcome depends on it.
-let eventTimeout = stuckWaitLimit
-
 /// A test failure with a message.
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
@@ -38,8 +33,8 @@ final class HeldRuns: Sendable {
 
     /// Returns once `count` runs have reached the gate.
     func waitForStarts(_ count: Int) async throws {
-        guard await progress.wait(beyond: count - 1, timeout: eventTimeout) == .advanced else {
-            throw TestFailure("\(count) held runs did not start within \(eventTimeout)")
+        guard await progress.wait(beyond: count - 1, timeout: stuckWaitLimit) == .advanced else {
+            throw TestFailure("\(count) held runs did not start within \(stuckWaitLimit)")
         }
     }
 }
@@ -92,7 +87,7 @@ struct InProcessServer: Sendable {
     private func stop() async throws {
         held.gate.open()
         let (server, serving) = (self.server, self.serving)
-        try await withDeadline(eventTimeout, "the in-process worker to shut down") {
+        try await withDeadline(stuckWaitLimit, "the in-process worker to shut down") {
             await server.shutdown()
             await serving.value
         }
@@ -105,7 +100,7 @@ struct ScriptedClient: Sendable {
     let connection: TCPConnection
 
     static func connect(to endpoint: Endpoint) async throws -> ScriptedClient {
-        ScriptedClient(connection: try await TCPConnection.connect(to: endpoint, timeout: eventTimeout))
+        ScriptedClient(connection: try await TCPConnection.connect(to: endpoint, timeout: stuckWaitLimit))
     }
 
     func close() { connection.close() }
@@ -132,10 +127,10 @@ struct ScriptedClient: Sendable {
     }
 
     /// The next frame of `type`, dropping heartbeats (unless `type` is one); fails on any
-    /// other frame, on the connection closing, or after ``eventTimeout``.
+    /// other frame, on the connection closing, or after ``stuckWaitLimit``.
     func next(_ type: MessageType, _ what: String) async throws -> Frame {
         let connection = self.connection
-        return try await withDeadline(eventTimeout, "waiting for \(what)") {
+        return try await withDeadline(stuckWaitLimit, "waiting for \(what)") {
             while true {
                 let frame: Frame
                 do {
@@ -160,10 +155,10 @@ struct ScriptedClient: Sendable {
     }
 
     /// Every frame up to the connection's end, heartbeats left out; fails after
-    /// ``eventTimeout``.
+    /// ``stuckWaitLimit``.
     func framesUntilClosed(_ what: String) async throws -> [WireMessage] {
         let connection = self.connection
-        return try await withDeadline(eventTimeout, "the server to close the connection: \(what)") {
+        return try await withDeadline(stuckWaitLimit, "the server to close the connection: \(what)") {
             var messages: [WireMessage] = []
             while true {
                 let frame: Frame

@@ -17,7 +17,7 @@ struct WorkerConnectionInProcessTests {
             var settings = WorkerConnection.Settings.onTestClock(clock)
             settings.reconnectDelays = [.seconds(1)]
             let remote = WorkerConnection(endpoint: server.endpoint, token: nil, settings: settings)
-            let welcome = try await withDeadline(eventTimeout, "connect() to the in-process worker") {
+            let welcome = try await withDeadline(stuckWaitLimit, "connect() to the in-process worker") {
                 try await remote.connect()
             }
             #expect(welcome.devices.map(\.name) == ["sim0"])
@@ -25,7 +25,7 @@ struct WorkerConnectionInProcessTests {
 
             // Gzip on the simulated device, through the wire.
             let input = ArraySlice(Array(repeating: Array("the same line\n".utf8), count: 1000).joined())
-            let member = try await withDeadline(eventTimeout, "a gzip run") {
+            let member = try await withDeadline(stuckWaitLimit, "a gzip run") {
                 try await node.run(GzipCompressionJob(chunkSize: 1 << 20), input)
             }
             #expect(member.prefix(2).elementsEqual([0x1f, 0x8b]))
@@ -37,7 +37,7 @@ struct WorkerConnectionInProcessTests {
             try await server.held.waitForStarts(1)
             await clock.advance(toOffset: .seconds(3) + .milliseconds(1))
             do {
-                let value = try await withDeadline(eventTimeout, "the held run to fail") { try await held.value }
+                let value = try await withDeadline(stuckWaitLimit, "the held run to fail") { try await held.value }
                 Issue.record("the held run returned \(value) from a frozen worker")
             } catch ClusterError.workerLost(_, let reason) {
                 #expect(reason == "no heartbeat for 3.0 seconds")
@@ -47,10 +47,10 @@ struct WorkerConnectionInProcessTests {
             // (its handshake needs no clock) takes it.
             let reconnecting = Task { try await remote.reconnect() }
             await clock.advance(toOffset: .seconds(4) + .milliseconds(1))
-            try await withDeadline(eventTimeout, "reconnect() to the in-process worker") {
+            try await withDeadline(stuckWaitLimit, "reconnect() to the in-process worker") {
                 try await reconnecting.value
             }
-            let echoed = try await withDeadline(eventTimeout, "an echo after reconnecting") {
+            let echoed = try await withDeadline(stuckWaitLimit, "an echo after reconnecting") {
                 try await node.run(EchoJob(), [1, 2, 3])
             }
             #expect(echoed == [1, 2, 3])
@@ -66,7 +66,7 @@ struct AnnouncedCapacityTests {
         try await InProcessServer.with { server in
             let remote = WorkerConnection(
                 endpoint: server.endpoint, token: nil, settings: .onTestClock(TestClock()))
-            let welcome = try await withDeadline(eventTimeout, "connect() to the in-process worker") {
+            let welcome = try await withDeadline(stuckWaitLimit, "connect() to the in-process worker") {
                 try await remote.connect()
             }
             let device = try #require(welcome.devices.first)

@@ -23,7 +23,7 @@ struct WorkerServerLifecycleTests {
         // The serve task ending is the event; the suite's time limit ends a serve that never returns.
         await server.serve()
         await #expect(throws: (any Error).self) {
-            _ = try await TCPConnection.connect(to: endpoint, timeout: eventTimeout)
+            _ = try await TCPConnection.connect(to: endpoint, timeout: stuckWaitLimit)
         }
     }
 }

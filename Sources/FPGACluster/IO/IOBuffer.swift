@@ -15,10 +15,10 @@ final class IOBuffer: @unchecked Sendable {
     /// calls of this size. Large calls into ext4's page cache are now and then much slower
     /// per byte on the benchmark machine (a virtual machine; probably its page cache's large
     /// folios, taken from memory its host has to back on first touch): `dd` of 1 GiB to a
-    /// file in 1 MiB calls took 194 to 783 ms (median 270), in
-    /// 512 KiB calls 206 to 289, in 256 KiB calls 213 to 219, in 128 KiB calls 229 to
-    /// 279, and `fpga-compress -d` of 64 MiB in 2 MiB calls took 3 to 4 times as long in
-    /// 4 runs of 7. Calls of 256 KiB cost 4,096 system calls per GiB and were never slow.
+    /// file in 1 MiB calls took 194 to 783 ms (median 270), in 512 KiB calls 206 to 289, in
+    /// 256 KiB calls 213 to 219, in 128 KiB calls 229 to 279, and `fpga-compress -d` of
+    /// 64 MiB in 2 MiB calls took 3 to 4 times as long in 4 runs of 7. Calls of 256 KiB cost
+    /// 4,096 system calls per GiB and were never slow.
     static let largestWrite = 256 << 10
 
     deinit { bytes.deallocate() }

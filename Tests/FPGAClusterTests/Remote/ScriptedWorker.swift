@@ -6,11 +6,6 @@ import FPGATransport
 import Synchronization
 import Testing
 
-/// How long any single wait for an event may take on the real clock before the test
-/// fails with a message naming it. Generous: it only ends a wait that would otherwise
-/// never end, and no outcome depends on it.
-let remoteEventTimeout = stuckWaitLimit
-
 /// A test failure with a message.
 struct RemoteTestFailure: Error, CustomStringConvertible {
     let description: String
@@ -59,8 +54,8 @@ final class ScriptedWorker: Sendable {
     /// The client's next connection (the first not yet taken by a test).
     func accept(_ what: String) async throws -> WorkerPeer {
         let index = taken.add(1, ordering: .relaxed).newValue - 1
-        guard await accepted.progress.wait(beyond: index, timeout: remoteEventTimeout) == .advanced else {
-            throw RemoteTestFailure("the client did not connect within \(remoteEventTimeout): \(what)")
+        guard await accepted.progress.wait(beyond: index, timeout: stuckWaitLimit) == .advanced else {
+            throw RemoteTestFailure("the client did not connect within \(stuckWaitLimit): \(what)")
         }
         return WorkerPeer(connection: accepted.all[index])
     }
@@ -68,7 +63,7 @@ final class ScriptedWorker: Sendable {
     /// Accepts the next connection and completes its handshake.
     func acceptAndWelcome(_ what: String) async throws -> WorkerPeer {
         let peer = try await accept(what)
-        try await Handshake.worker(peer.connection, token: nil, welcome: Self.welcome, timeout: remoteEventTimeout)
+        try await Handshake.worker(peer.connection, token: nil, welcome: Self.welcome, timeout: stuckWaitLimit)
         return peer
     }
 }
@@ -98,10 +93,10 @@ struct WorkerPeer: Sendable {
     func close() { connection.close("the scripted worker dropped the client") }
 
     /// The next frame of `type`, dropping heartbeats (unless `type` is one); fails on any
-    /// other frame, on the connection closing, or after ``remoteEventTimeout``.
+    /// other frame, on the connection closing, or after ``stuckWaitLimit``.
     func next(_ type: MessageType, _ what: String) async throws -> Frame {
         let connection = self.connection
-        return try await withDeadline(remoteEventTimeout, "waiting for \(what)") {
+        return try await withDeadline(stuckWaitLimit, "waiting for \(what)") {
             while true {
                 let frame: Frame
                 do {
@@ -119,7 +114,7 @@ struct WorkerPeer: Sendable {
     /// Returns once the client closed the connection (heartbeats before that are dropped).
     func waitForClose(_ what: String) async throws {
         let connection = self.connection
-        try await withDeadline(remoteEventTimeout, "the client to close the connection: \(what)") {
+        try await withDeadline(stuckWaitLimit, "the client to close the connection: \(what)") {
             while true {
                 let frame: Frame
                 do {
@@ -142,10 +137,10 @@ extension TestClock<Duration> {
     }
 }
 
-/// The value of `task`, or a failure naming `what` after ``remoteEventTimeout``.
+/// The value of `task`, or a failure naming `what` after ``stuckWaitLimit``.
 func outcome<T: Sendable>(of task: Task<T, any Error>, _ what: String) async throws -> T {
     try await withTaskCancellationHandler {
-        try await withDeadline(remoteEventTimeout, what) { try await task.value }
+        try await withDeadline(stuckWaitLimit, what) { try await task.value }
     } onCancel: {
         task.cancel()
     }

@@ -63,7 +63,7 @@ struct WorkerConnectionStatusTests {
         let asking = Task { await node.status() }
         let request = try await peer.next(.status, "the STATUS")
         await clock.advance(toOffset: .seconds(2) + .milliseconds(1))
-        let row = try await withDeadline(remoteEventTimeout, "the row of a silent worker") { await asking.value }
+        let row = try await withDeadline(stuckWaitLimit, "the row of a silent worker") { await asking.value }
         #expect(row.host == worker.endpoint.description)
         #expect(row.device == "sim0" && row.kind == "simulated")
         #expect(row.problem == "timed out: no status report from \(worker.endpoint) within 2.0 seconds")
