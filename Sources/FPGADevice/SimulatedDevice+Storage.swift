@@ -1,14 +1,6 @@
 import FPGAExecution
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// The two sides of one simulated buffer object, kept by the device's ``LoadedProgram``.
 ///
 /// `@unchecked Sendable`: `host` is only touched on the device actor. `device` is touched
@@ -18,25 +10,25 @@ import Synchronization
 package final class SimulatedBuffer: BufferStorage, @unchecked Sendable {
     package let host: UnsafeMutableRawBufferPointer
     let device: UnsafeMutableRawBufferPointer
+    /// Own the two sides; freed when the last reference goes: the loaded program's table, or
+    /// a run still using the buffer after the device itself was released.
+    private let hostMemory: BulkMemory
+    private let deviceMemory: BulkMemory
 
     init(size: Int) {
-        // Fresh memory holds zeros here (a real card's holds whatever was there). calloc
-        // maps large blocks lazily, so untouched parts of a buffer cost no resident memory.
-        // Each side has `guardBytes` of zeros past its end that no one writes, so a kernel
-        // library that reads a few bytes past its input sees the same bytes every time.
-        host = UnsafeMutableRawBufferPointer(start: calloc(size + Self.guardBytes, 1)!, count: size)
-        device = UnsafeMutableRawBufferPointer(start: calloc(size + Self.guardBytes, 1)!, count: size)
+        // Fresh memory holds zeros here (a real card's holds whatever was there). Large
+        // sides are mapped lazily (in huge pages where the host has them), so untouched
+        // parts of a buffer cost no resident memory. Each side has `guardBytes` of zeros
+        // past its end that no one writes, so a kernel library that reads a few bytes past
+        // its input sees the same bytes every time.
+        hostMemory = BulkMemory(byteCount: size, zeroedTail: Self.guardBytes)
+        deviceMemory = BulkMemory(byteCount: size, zeroedTail: Self.guardBytes)
+        host = hostMemory.bytes
+        device = deviceMemory.bytes
     }
 
     /// Zeroed bytes allocated past the end of each side.
     static let guardBytes = 64
-
-    /// Freed when the last reference goes: the loaded program's table, or a run still using it
-    /// after the device itself was released.
-    deinit {
-        free(host.baseAddress)
-        free(device.baseAddress)
-    }
 }
 
 /// What a simulated compute unit has beyond what the ``LoadedProgram`` knows of it: its

@@ -1,3 +1,4 @@
+import FPGAExecution
 import Synchronization
 
 /// Bytes a reader fills, an inflater reads or writes, or a writer writes, reused
@@ -8,8 +9,13 @@ import Synchronization
 /// never touched by two threads at once.
 final class IOBuffer: @unchecked Sendable {
     let bytes: UnsafeMutableRawBufferPointer
+    /// Owns ``bytes``: chunk- and member-sized buffers come in huge pages where the host has them.
+    private let memory: BulkMemory
 
-    init(size: Int) { bytes = .allocate(byteCount: max(size, 1), alignment: 64) }
+    init(size: Int) {
+        memory = BulkMemory(byteCount: size)
+        bytes = memory.bytes
+    }
 
     /// The most bytes one `write` or `pwrite` call is given: larger buffers go out in
     /// calls of this size. Large calls into ext4's page cache are now and then much slower
@@ -20,8 +26,6 @@ final class IOBuffer: @unchecked Sendable {
     /// 64 MiB in 2 MiB calls took 3 to 4 times as long in 4 runs of 7. Calls of 256 KiB cost
     /// 4,096 system calls per GiB and were never slow.
     static let largestWrite = 256 << 10
-
-    deinit { bytes.deallocate() }
 }
 
 /// Buffers of one size that a job's stages pass around and give back, so that a job
