@@ -12,10 +12,12 @@
 /// Memory the kernel hands out is mapped, and zeroed, on first touch, one 4 KiB page per
 /// fault. A job that fills fresh 2 MiB buffers pays 512 faults for each; `fpga-compress -d`
 /// of a 64 MiB file took 4,263 of them where `igzip -d` took 610, most in the inflater's
-/// first writes to its output buffers. So a block of at least half a huge page is mapped on
-/// its own, aligned to the huge page size and with `MADV_HUGEPAGE`: where transparent huge
-/// pages are enabled (`always` or `madvise`, Debian's default), each 2 MiB of it comes in
-/// one fault. Where they are not, or a huge page is not free, the kernel falls back to
+/// first writes to its output buffers. So a block of at least one huge page is mapped on its
+/// own, aligned to the huge page size, with `MADV_HUGEPAGE` over the whole huge pages that
+/// ``bytes`` spans: where transparent huge pages are enabled (`always` or `madvise`,
+/// Debian's default), each 2 MiB of them comes in one fault. What lies past the last whole
+/// huge page (a spare byte, the zeroed tail) keeps 4 KiB pages, so reading a tail costs no
+/// huge page. Where they are not, or a huge page is not free, the kernel falls back to
 /// 4 KiB pages and nothing else changes. Smaller blocks come from the C heap.
 ///
 /// ``bytes`` is exactly the size asked for; the mapping behind a large block is rounded up
@@ -39,7 +41,9 @@ public final class BulkMemory {
         let count = max(byteCount, 1)
         let total = count + zeroedTail
         self.zeroedTail = zeroedTail
-        if let huge = Self.hugePageSize, count >= huge / 2, let mapped = Self.mapAligned(total, alignment: huge) {
+        if let huge = Self.hugePageSize, count >= huge,
+            let mapped = Self.mapAligned(total, alignment: huge, advising: count / huge * huge)
+        {
             mapping = mapped
             bytes = UnsafeMutableRawBufferPointer(start: mapped.baseAddress, count: count)
         } else {
@@ -84,8 +88,11 @@ public final class BulkMemory {
     }()
 
     /// An anonymous mapping of `count` bytes rounded up to whole `alignment`s, starting on
-    /// an `alignment` boundary, with huge pages advised; nil if the kernel refuses.
-    private static func mapAligned(_ count: Int, alignment: Int) -> UnsafeMutableRawBufferPointer? {
+    /// an `alignment` boundary, with huge pages advised over its first `advised` bytes; nil
+    /// if the kernel refuses.
+    private static func mapAligned(_ count: Int, alignment: Int, advising advised: Int)
+        -> UnsafeMutableRawBufferPointer?
+    {
         let length = (count + alignment - 1) / alignment * alignment
         // Map one alignment more than needed, then unmap what lies before the first
         // boundary and after the length: what is left starts on a boundary.
@@ -100,7 +107,7 @@ public final class BulkMemory {
         #if os(Linux)
             // Advice only: refused (a kernel without transparent huge pages), the mapping
             // keeps 4 KiB pages.
-            _ = madvise(base, length, MADV_HUGEPAGE)
+            _ = madvise(base, advised, MADV_HUGEPAGE)
         #endif
         return UnsafeMutableRawBufferPointer(start: base, count: length)
     }

@@ -73,13 +73,18 @@ struct BulkMemoryTests {
         }
 
         @Test(
-            "a large block is mapped with huge pages advised",
+            "a large block's whole huge pages are advised, and what follows them is not",
             .enabled(if: BulkMemory.hugePageSize != nil))
         func largeBlockMapping() throws {
-            let memory = BulkMemory(byteCount: 2 << 20)
-            let flags = try #require(mappingFlags(holding: UInt(bitPattern: memory.bytes.baseAddress)))
+            let huge = try #require(BulkMemory.hugePageSize)
+            let memory = BulkMemory(byteCount: huge + 100, zeroedTail: 64)
+            let base = UInt(bitPattern: memory.bytes.baseAddress)
+            let flags = try #require(mappingFlags(holding: base))
             #expect(flags.contains("hg"), "MADV_HUGEPAGE sets the mapping's hg flag")
-            let small = BulkMemory(byteCount: 4096)
+            let lastPage = try #require(mappingFlags(holding: base + UInt(huge) + 100))
+            #expect(!lastPage.contains("hg"), "the bytes past the last whole huge page keep small pages")
+            #expect(memory.bytes[huge + 99] == 0)
+            let small = BulkMemory(byteCount: huge - 1)
             let heapFlags = try #require(mappingFlags(holding: UInt(bitPattern: small.bytes.baseAddress)))
             #expect(!heapFlags.contains("hg"))
         }
