@@ -7,7 +7,7 @@
 #endif
 
 /// Zero-filled memory for the buffers bulk data streams through: chunks, members and the
-/// sides of buffer objects, a megabyte or more each.
+/// sides of buffer objects, megabytes each.
 ///
 /// Memory the kernel hands out is mapped, and zeroed, on first touch, one 4 KiB page per
 /// fault. A job that fills fresh 2 MiB buffers pays 512 faults for each; `fpga-compress -d`
@@ -17,8 +17,8 @@
 /// ``bytes`` spans: where transparent huge pages are enabled (`always` or `madvise`,
 /// Debian's default), each 2 MiB of them comes in one fault. What lies past the last whole
 /// huge page (a spare byte, the zeroed tail) keeps 4 KiB pages, so reading a tail costs no
-/// huge page. Where they are not, or a huge page is not free, the kernel falls back to
-/// 4 KiB pages and nothing else changes. Smaller blocks come from the C heap.
+/// huge page. Where huge pages are off, or none is free, the kernel falls back to 4 KiB
+/// pages and nothing else changes. Smaller blocks come from the C heap.
 ///
 /// ``bytes`` is exactly the size asked for; the mapping behind a large block is rounded up
 /// to whole huge pages, and ``zeroedTail`` bytes past the end of ``bytes`` are always
