@@ -32,6 +32,11 @@ public final class BulkMemory {
 
     /// The whole huge-page-aligned mapping, or nil for a block from the C heap.
     private let mapping: UnsafeMutableRawBufferPointer?
+    /// The block from the C heap that holds ``bytes``, or nil for a mapping.
+    private let heapBlock: UnsafeMutableRawPointer?
+
+    /// The alignment of ``bytes``: a cache line.
+    private static let alignment = 64
 
     /// Maps or allocates `byteCount` bytes of zeros (at least 1), with `zeroedTail` more
     /// zero bytes readable past their end. Stops the process if the host is out of memory,
@@ -45,13 +50,16 @@ public final class BulkMemory {
             let mapped = Self.mapAligned(total, alignment: huge, advising: count / huge * huge)
         {
             mapping = mapped
+            heapBlock = nil
             bytes = UnsafeMutableRawBufferPointer(start: mapped.baseAddress, count: count)
         } else {
+            // calloc, not an aligned allocation and memset: calloc leaves memory fresh from
+            // the kernel untouched (it is zero already), so untouched pages cost nothing.
+            guard let block = calloc(total + Self.alignment - 1, 1) else { fatalError("out of memory: \(total) bytes") }
+            let aligned = (Int(bitPattern: block) + Self.alignment - 1) / Self.alignment * Self.alignment
             mapping = nil
-            var block: UnsafeMutableRawPointer?
-            guard posix_memalign(&block, 64, total) == 0, let block else { fatalError("out of memory: \(total) bytes") }
-            memset(block, 0, total)
-            bytes = UnsafeMutableRawBufferPointer(start: block, count: count)
+            heapBlock = block
+            bytes = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: aligned), count: count)
         }
     }
 
@@ -59,7 +67,7 @@ public final class BulkMemory {
         if let mapping {
             munmap(mapping.baseAddress, mapping.count)
         } else {
-            free(bytes.baseAddress)
+            free(heapBlock)
         }
     }
 
