@@ -3,8 +3,10 @@
 
     Scripts/bench-alternate.py [--runs N] [--output FILE] NAME=COMMAND ...
 
-Each round runs every command once, in the order given, so drift in the machine's speed
-falls on all of them alike. CPU seconds are user + system of the command and its children
+Each round runs every command once, so drift in the machine's speed falls on all of them
+alike, starting one command further along the list each round, so that no command always runs
+right after the same one (on a virtual machine, which command ran just before moved short runs
+by more than the changes measured). CPU seconds are user + system of the command and its children
 (`wait4`'s resource usage). With --output, FILE is removed and `sync` runs before every
 command, so that no command pays for unlinking or writing back another's output. The first
 command is the baseline of the ratios: speed is its wall time over the command's (above 1 is
@@ -35,8 +37,9 @@ def main():
         parser.error("--runs must be at least 1")
 
     samples = {name: [] for name, _ in commands}
-    for _ in range(args.runs):
-        for name, command in commands:
+    for round_index in range(args.runs):
+        start = round_index % len(commands)
+        for name, command in commands[start:] + commands[:start]:
             if args.output:
                 try:
                     os.remove(args.output)

@@ -119,13 +119,19 @@ if [ "$MEMORY_TEST" = 1 ]; then
     exit 0
 fi
 
-# Alternating runs, so that a change in the machine's load reaches every tool alike.
+# Alternating runs, so that a change in the machine's load reaches every tool alike, each round
+# starting from a different tool, so that none always runs right after the same one.
+run_tool() {
+    case $1 in
+        0) run fpga-compress "$FPGA_OUT" file "$FPGA_COMPRESS" --local "$LOCAL" -f -o "$FPGA_OUT" "$INPUT" ;;
+        1) run "gzip -1" "$OUT_DIR/out.gzip.gz" stdout gzip -1 -c "$INPUT" ;;
+        2) run "pigz -1 -p 2" "$OUT_DIR/out.pigz.gz" stdout pigz -1 -p 2 -c "$INPUT" ;;
+        3) run "igzip -1" "$OUT_DIR/out.igzip.gz" stdout igzip -1 -c "$INPUT" ;;
+    esac
+}
 for ((round = 1; round <= RUNS; round++)); do
     log "round $round of $RUNS"
-    run fpga-compress "$FPGA_OUT" file "$FPGA_COMPRESS" --local "$LOCAL" -f -o "$FPGA_OUT" "$INPUT"
-    run "gzip -1" "$OUT_DIR/out.gzip.gz" stdout gzip -1 -c "$INPUT"
-    run "pigz -1 -p 2" "$OUT_DIR/out.pigz.gz" stdout pigz -1 -p 2 -c "$INPUT"
-    run "igzip -1" "$OUT_DIR/out.igzip.gz" stdout igzip -1 -c "$INPUT"
+    for ((tool = 0; tool < 4; tool++)); do run_tool $(((round - 1 + tool) % 4)); done
 done
 for name in "${names[@]}"; do
     seconds[$name]=$(tr ' ' '\n' <<<"${samples[$name]}" | grep . | median)

@@ -130,23 +130,28 @@ add "own: fpga-compress -d"
 if [ -n "$FPGA_COMPRESS_BEFORE" ]; then add "own: before -d"; fi
 
 cat "$INPUT" "$foreign" "$multi" "$own" >/dev/null # page cache
-log "$RUNS alternating runs of each command"
+# round KIND FILE RUN: one run of each command on FILE, starting from a different command each
+# run, so that no command always runs right after the same one: which command ran just before
+# moved these 0.05-0.1 s figures by more than the changes they measure (on a virtual machine,
+# the memory the last process freed is not yet the host's again).
+round() {
+    local kind=$1 file=$2 run=$3 i
+    local -a order=(igzip new)
+    if [ -n "$FPGA_COMPRESS_BEFORE" ]; then order+=(before); fi
+    for ((i = 0; i < ${#order[@]}; i++)); do
+        case ${order[(run - 1 + i) % ${#order[@]}]} in
+            igzip) measure "$kind: igzip -d" igzip -d -c "$file" ;;
+            new) measure "$kind: fpga-compress -d" "$FPGA_COMPRESS" -d -q -c --local "$LOCAL" "$file" ;;
+            before) measure "$kind: before -d" "$FPGA_COMPRESS_BEFORE" -d -q -c --local "$LOCAL" "$file" ;;
+        esac
+    done
+}
+
+log "$RUNS alternating runs of each command, in rotating order"
 for ((run = 1; run <= RUNS; run++)); do
-    measure "foreign: igzip -d" igzip -d -c "$foreign"
-    measure "foreign: fpga-compress -d" "$FPGA_COMPRESS" -d -q -c --local "$LOCAL" "$foreign"
-    if [ -n "$FPGA_COMPRESS_BEFORE" ]; then
-        measure "foreign: before -d" "$FPGA_COMPRESS_BEFORE" -d -q -c --local "$LOCAL" "$foreign"
-    fi
-    measure "multi: igzip -d" igzip -d -c "$multi"
-    measure "multi: fpga-compress -d" "$FPGA_COMPRESS" -d -q -c --local "$LOCAL" "$multi"
-    if [ -n "$FPGA_COMPRESS_BEFORE" ]; then
-        measure "multi: before -d" "$FPGA_COMPRESS_BEFORE" -d -q -c --local "$LOCAL" "$multi"
-    fi
-    measure "own: igzip -d" igzip -d -c "$own"
-    measure "own: fpga-compress -d" "$FPGA_COMPRESS" -d -q -c --local "$LOCAL" "$own"
-    if [ -n "$FPGA_COMPRESS_BEFORE" ]; then
-        measure "own: before -d" "$FPGA_COMPRESS_BEFORE" -d -q -c --local "$LOCAL" "$own"
-    fi
+    round foreign "$foreign" "$run"
+    round multi "$multi" "$run"
+    round own "$own" "$run"
 done
 
 if [ -n "${BENCH_VERBOSE:-}" ]; then for key in "${keys[@]}"; do echo "$key: ${walls[$key]}"; done; fi
