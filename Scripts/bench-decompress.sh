@@ -132,8 +132,8 @@ if [ -n "$FPGA_COMPRESS_BEFORE" ]; then add "own: before -d"; fi
 cat "$INPUT" "$foreign" "$multi" "$own" >/dev/null # page cache
 # round KIND FILE RUN: one run of each command on FILE, starting from a different command each
 # run, so that no command always runs right after the same one: which command ran just before
-# moved these 0.05-0.1 s figures by more than the changes they measure (on a virtual machine,
-# the memory the last process freed is not yet the host's again).
+# moved these 0.05-0.1 s figures by more than the changes they measure (on the benchmark's
+# virtual machine, whose host backs guest memory lazily; the cause is not proven).
 round() {
     local kind=$1 file=$2 run=$3 i
     local -a order=(igzip new)
