@@ -8,12 +8,12 @@ import Synchronization
 /// buffer, and by a compute unit only while its run is counted; the actor starts runs, and
 /// refuses sync and free while the count is non-zero, so the two never overlap.
 package final class SimulatedBuffer: BufferStorage, @unchecked Sendable {
-    package let host: UnsafeMutableRawBufferPointer
-    let device: UnsafeMutableRawBufferPointer
-    /// Own the two sides; freed when the last reference goes: the loaded program's table, or
-    /// a run still using the buffer after the device itself was released.
+    /// The two sides, freed when the last reference goes: the loaded program's table, or a
+    /// run still using the buffer after the device itself was released.
     private let hostMemory: BulkMemory
     private let deviceMemory: BulkMemory
+    package var host: UnsafeMutableRawBufferPointer { hostMemory.bytes }
+    var device: UnsafeMutableRawBufferPointer { deviceMemory.bytes }
 
     init(size: Int) {
         // Fresh memory holds zeros here (a real card's holds whatever was there). Large
@@ -23,8 +23,6 @@ package final class SimulatedBuffer: BufferStorage, @unchecked Sendable {
         // its input sees the same bytes every time.
         hostMemory = BulkMemory(byteCount: size, zeroedTail: Self.guardBytes)
         deviceMemory = BulkMemory(byteCount: size, zeroedTail: Self.guardBytes)
-        host = hostMemory.bytes
-        device = deviceMemory.bytes
     }
 
     /// Zeroed bytes allocated past the end of each side.

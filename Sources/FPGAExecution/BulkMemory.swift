@@ -21,19 +21,20 @@
 /// pages and nothing else changes. Smaller blocks come from the C heap.
 ///
 /// ``bytes`` is exactly the size asked for; the mapping behind a large block is rounded up
-/// to whole huge pages, and ``zeroedTail`` bytes past the end of ``bytes`` are always
-/// mapped, zero, and never written by this type. Freed when the last reference goes.
+/// to whole huge pages, and the `zeroedTail` bytes asked for past the end of ``bytes`` are
+/// always mapped, zero, and never written by this type. Freed when the last reference goes.
 public final class BulkMemory {
     /// The memory: `byteCount` bytes, zero until written, aligned to at least 64 bytes.
     public let bytes: UnsafeMutableRawBufferPointer
 
-    /// Bytes past the end of ``bytes`` that are mapped and zero.
-    public let zeroedTail: Int
-
-    /// The whole huge-page-aligned mapping, or nil for a block from the C heap.
-    private let mapping: UnsafeMutableRawBufferPointer?
-    /// The block from the C heap that holds ``bytes``, or nil for a mapping.
-    private let heapBlock: UnsafeMutableRawPointer?
+    /// Where ``bytes`` lives, and so how it is freed.
+    private enum Storage {
+        /// The whole huge-page-aligned mapping, unmapped when freed.
+        case mapping(UnsafeMutableRawBufferPointer)
+        /// The block from the C heap that holds ``bytes``.
+        case heap(UnsafeMutableRawPointer)
+    }
+    private let storage: Storage
 
     /// The alignment of ``bytes``: a cache line.
     private static let alignment = 64
@@ -45,35 +46,37 @@ public final class BulkMemory {
         precondition(byteCount >= 0 && zeroedTail >= 0, "negative sizes for BulkMemory")
         let count = max(byteCount, 1)
         let total = count + zeroedTail
-        self.zeroedTail = zeroedTail
         if let huge = Self.hugePageSize, count >= huge,
             let mapped = Self.mapAligned(total, alignment: huge, advising: count / huge * huge)
         {
-            mapping = mapped
-            heapBlock = nil
+            storage = .mapping(mapped)
             bytes = UnsafeMutableRawBufferPointer(start: mapped.baseAddress, count: count)
         } else {
             // calloc, not an aligned allocation and memset: calloc leaves memory fresh from
             // the kernel untouched (it is zero already), so untouched pages cost nothing.
             guard let block = calloc(total + Self.alignment - 1, 1) else { fatalError("out of memory: \(total) bytes") }
-            let aligned = (Int(bitPattern: block) + Self.alignment - 1) / Self.alignment * Self.alignment
-            mapping = nil
-            heapBlock = block
+            storage = .heap(block)
+            let aligned = Self.roundUp(Int(bitPattern: block), to: Self.alignment)
             bytes = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: aligned), count: count)
         }
     }
 
     deinit {
-        if let mapping {
-            munmap(mapping.baseAddress, mapping.count)
-        } else {
-            free(heapBlock)
+        switch storage {
+        case .mapping(let mapping): munmap(mapping.baseAddress, mapping.count)
+        case .heap(let block): free(block)
         }
     }
 
     /// Whether the block is mapped on its own with huge pages advised (false for a block
     /// from the C heap).
-    public var isHugePageMapping: Bool { mapping != nil }
+    public var isHugePageMapping: Bool {
+        if case .mapping = storage { return true }
+        return false
+    }
+
+    /// `value` rounded up to a multiple of `multiple`.
+    private static func roundUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 
     /// The size of the kernel's transparent huge pages (2 MiB on x86-64 and on arm64 with
     /// 4 KiB pages), or nil where it has none, or ones too large to round buffers up to.
@@ -101,12 +104,12 @@ public final class BulkMemory {
     private static func mapAligned(_ count: Int, alignment: Int, advising advised: Int)
         -> UnsafeMutableRawBufferPointer?
     {
-        let length = (count + alignment - 1) / alignment * alignment
+        let length = roundUp(count, to: alignment)
         // Map one alignment more than needed, then unmap what lies before the first
         // boundary and after the length: what is left starts on a boundary.
         let raw = mmap(nil, length + alignment, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let raw, raw != MAP_FAILED else { return nil }
-        let start = (Int(bitPattern: raw) + alignment - 1) / alignment * alignment
+        let start = roundUp(Int(bitPattern: raw), to: alignment)
         let head = start - Int(bitPattern: raw)
         if head > 0 { munmap(raw, head) }
         let tail = alignment - head

@@ -8,14 +8,11 @@ import Synchronization
 /// read, an inflate or a write) and awaits that use before the next, so its bytes are
 /// never touched by two threads at once.
 final class IOBuffer: @unchecked Sendable {
-    let bytes: UnsafeMutableRawBufferPointer
-    /// Owns ``bytes``: chunk- and member-sized buffers come in huge pages where the host has them.
+    /// Chunk- and member-sized buffers come in huge pages where the host has them.
     private let memory: BulkMemory
+    var bytes: UnsafeMutableRawBufferPointer { memory.bytes }
 
-    init(size: Int) {
-        memory = BulkMemory(byteCount: size)
-        bytes = memory.bytes
-    }
+    init(size: Int) { memory = BulkMemory(byteCount: size) }
 
     /// The most bytes one `write` or `pwrite` call is given: larger buffers go out in
     /// calls of this size. Large calls into ext4's page cache are now and then much slower
