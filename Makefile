@@ -21,7 +21,8 @@
 #                         fixed cost of 100 images through two remote workers
 #   make docs         build the DocC site into DocsSite/.build/site
 #   make check-links  check that release fpga-compress links no CoreFoundation, ICU or
-#                     FoundationInternationalization (they would cost every run ~1 ms of start-up)
+#                     FoundationInternationalization and loads no libstdc++.so (each would cost
+#                     every run ~0.5-1 ms of start-up)
 #   make format       format the Swift sources in place
 #   make lint         check the Swift sources against .swift-format
 #
@@ -238,6 +239,11 @@ check-links: build
 	         "swift build $(RELEASE_FLAGS) --product fpga-compress -Xlinker -Map=map.txt"; \
 	    exit 1; \
 	fi; echo "$(FPGA_COMPRESS): FoundationEssentials only"
+	@if readelf -d $(FPGA_COMPRESS) | grep -q 'NEEDED.*libstdc++'; then \
+	    echo "$(FPGA_COMPRESS) loads libstdc++.so: its release link should find Samples/Compress/Link first" \
+	         "(see compressLinkerSettings in Package.swift)"; \
+	    exit 1; \
+	fi; echo "$(FPGA_COMPRESS): libstdc++ linked in, no C++ library loaded"
 
 format:
 	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_FORMAT_PATHS)
