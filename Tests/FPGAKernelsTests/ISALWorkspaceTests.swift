@@ -15,6 +15,20 @@ struct ISALWorkspaceTests {
         #expect(ISALWorkspace.hashBucket(0) == 0)
     }
 
+    @Test("the next block of a bucket is solved for, and is the one trying every block finds")
+    func nextBlockOfABucket() {
+        let starts: [UInt] = [0, 1, 8191, 8192, 1 << 28, (1 << 28) + 12_345, (1 << 31) - 5, (1 << 32) - 2]
+        for start in starts {
+            for bucket in [0, 1, 4525, 8191] {
+                var tried = start + 1
+                while ISALWorkspace.hashBucket(UInt32(truncatingIfNeeded: tried)) != bucket { tried += 1 }
+                #expect(
+                    ISALWorkspace.solvedBlock(after: start, bucket: bucket) == tried, "start \(start), bucket \(bucket)"
+                )
+            }
+        }
+    }
+
     @Test("every workspace's stream starts a 64 KiB block of the one stream bucket")
     func streamsShareOneBucket() throws {
         let workspaces = try (0..<16).map { _ in try #require(ISALWorkspace()) }
