@@ -92,13 +92,13 @@ struct FPGACompress: AsyncParsableCommand {
             let token = try devices.token()
             cluster = try await Cluster(
                 workers: addresses, token: token, devices: .simulated(count: devices.localDevices ?? 0),
-                configuration: settings)
+                programs: .cpuFallback, configuration: settings)
             for (worker, reason) in cluster.unreachableWorkers.sorted(by: { $0.key < $1.key }) where !quiet {
                 printError("warning: worker \(worker) unreachable: \(ClusterOptions.reason(reason))")
             }
         } else {
             let count = devices.localDevices ?? ProcessorInfo.activeCores
-            cluster = try Cluster(devices: .simulated(count: count), configuration: settings)
+            cluster = try Cluster(devices: .simulated(count: count), programs: .cpuFallback, configuration: settings)
         }
 
         let bar =

@@ -15,6 +15,19 @@ struct ProgramLibraryTests {
         #expect(ProgramLibrary.builtIn.capacity(of: "nothing") == nil)
     }
 
+    @Test("the CPU fallback's gzip program: the card's kernel with one compute unit, two chunks at a time")
+    func cpuFallbackHasOneComputeUnit() async throws {
+        let fallback = try #require(ProgramLibrary.cpuFallback.programs["gzip"])
+        let card = try #require(ProgramLibrary.builtIn.programs["gzip"])
+        #expect(fallback.kernels.map(\.name) == card.kernels.map(\.name))
+        #expect(fallback.kernels.map(\.arguments) == card.kernels.map(\.arguments))
+        #expect(fallback.kernels.map(\.computeUnits.count) == [1])
+        #expect(ProgramLibrary.cpuFallback.capacity(of: "gzip") == 2)
+        let node = LocalNode(
+            device: SimulatedDevice(name: "sim0", kernels: ProgramLibrary.builtInKernels), programs: .cpuFallback)
+        #expect(try await node.capacity(for: GzipCompressionJob(chunkSize: 4096)) == 2)
+    }
+
     @Test func aClassifierTakesOneBatch() throws {
         let model = CNVModel.random(seed: 3)
         let library = ProgramLibrary.builtIn(classifying: model)

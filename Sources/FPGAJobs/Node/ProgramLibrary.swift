@@ -49,6 +49,16 @@ public struct ProgramLibrary: Sendable {
     /// compute units.
     public static let builtIn = ProgramLibrary(["gzip": .gzipCompression(computeUnits: 3)])
 
+    /// The built-in programs for simulated devices that stand in for cards on the host's
+    /// own cores, one device per core (`fpga-compress`'s embedded cluster): the gzip program
+    /// with one compute unit, so each core compresses one chunk at a time.
+    ///
+    /// With ``builtIn``'s three, each device ran three compute-unit threads that took turns
+    /// on its core: compressing 1 GiB on two devices and two cores took 2.5 % longer and
+    /// 2 % more CPU. A simulated device with a ``TimingModel`` stands for a card and loads
+    /// the card's program, ``builtIn``, whose three units give the card's speed.
+    public static let cpuFallback = ProgramLibrary(["gzip": .gzipCompression(computeUnits: 1)])
+
     /// The software kernels a simulated device needs to run ``builtIn``.
     public static var builtInKernels: [any SoftwareKernel] { [GzipCompBlockKernel()] }
 }
