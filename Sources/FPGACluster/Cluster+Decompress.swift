@@ -98,7 +98,8 @@ extension Cluster {
             return try await inflateMembers(
                 of: index, reader: reader, at: output, writer: writer, progress: progress)
         }
-        let (inputs, compressed, inflated) = Self.memberInputs(of: index, reader: reader)
+        let (inputs, compressed) = Self.memberInputs(of: index, reader: reader)
+        let inflated = Self.memberOutputs(of: index)
         let pool = BlockingThreadPool.shared
         let unwritten = AsyncSemaphore(permits: 2 * pool.threadCount + 2)
         // Each lane's task runs on the pool (its executor), so `pool.run` inflates in place.
@@ -132,60 +133,40 @@ extension Cluster {
     }
 
     /// Inflates an indexed file's members in parallel into an output that takes writes at
-    /// offsets (a regular file), each member written where the index places it
-    /// (`InPlaceWrites`): by its lane, at once and while its bytes are still in that core's
-    /// cache, when no other write is under way, else by the writing thread while the lane
-    /// goes on, so lanes never wait for each other's writes. At most twice as many members
-    /// as lanes, plus two, are inflated and not yet written. Returns the compressed bytes
-    /// read and the members.
+    /// offsets (a regular file), each member where the index places it (`InPlaceWrites`):
+    /// a lane inflates its member a slice at a time into one reused buffer of
+    /// ``inflateSliceSize`` bytes and writes each slice at once, while it is still in that
+    /// core's cache. No member is held whole, so the job touches two small buffers per lane
+    /// however large its members are. Returns the compressed bytes read and the members.
     private func inflateMembers(
         of index: GzipIndex, reader: FileReader, at output: PositionalOutput, writer: FileWriter,
         progress: ProgressHandler?
     ) async throws -> (bytesIn: Int, members: Int) {
         let writes = InPlaceWrites(output: output, sizes: index.members.map(\.uncompressedSize))
-        let (inputs, compressed, inflated) = Self.memberInputs(of: index, reader: reader)
+        let (inputs, compressed) = Self.memberInputs(of: index, reader: reader)
+        let slices = IOBufferPool(bufferSize: Self.inflateSliceSize)
         let pool = BlockingThreadPool.shared
-        let unwritten = AsyncSemaphore(permits: 2 * pool.threadCount + 2)
-        let handOver = AsyncStream<InflatedMember>.makeStream()
         let lanes = (0..<pool.threadCount).map { _ in
             OrderedPipeline<GzipIndex.Member, Int>.Lane(name: "cpu", executor: pool) { member in
-                try await unwritten.acquire()
                 let input = compressed.take()
-                defer { compressed.give(input) }
-                let buffer = inflated.take()
-                let (count, wrote): (Int, Bool)
-                do {
-                    (count, wrote) = try await pool.run {
-                        let count = try Self.inflate(member, from: reader, via: input, into: buffer)
-                        let bytes = UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<count])
-                        return (count, try writes.writeIfIdle(bytes, piece: member.number))
+                let slice = slices.take()
+                defer {
+                    compressed.give(input)
+                    slices.give(slice)
+                }
+                return try await pool.run {
+                    let count = try Self.inflate(member, from: reader, via: input, slicesOf: slice) { bytes, at in
+                        try writes.write(bytes, piece: member.number, at: at)
                     }
-                } catch {
-                    inflated.give(buffer)
-                    unwritten.release()
-                    throw error
+                    writes.finish(member.number)
+                    return count
                 }
-                if wrote {
-                    inflated.give(buffer)
-                    unwritten.release()
-                } else {
-                    handOver.continuation.yield(InflatedMember(buffer: buffer, count: count, number: member.number))
-                }
-                return count
             }
         }
         do {
-            let bytesIn = try await scatterWhileWriting(handOver) { member in
-                try await writer.onWritingThread {
-                    let bytes = UnsafeRawBufferPointer(rebasing: member.buffer.bytes[0..<member.count])
-                    try writes.write(bytes, piece: member.number)
-                }
-                inflated.give(member.buffer)
-                unwritten.release()
-            } scatter: {
-                try await self.scatter(inputs, of: Self.decompressionJob, over: lanes, progress: progress) { _, _ in }
-                    .weightDone
-            }
+            let bytesIn = try await self.scatter(inputs, of: Self.decompressionJob, over: lanes, progress: progress) {
+                _, _ in
+            }.weightDone
             try await writer.endPositionalWrites(length: writes.length, complete: true)
             return (bytesIn, index.members.count)
         } catch {
@@ -221,19 +202,27 @@ extension Cluster {
         }
     }
 
-    /// An indexed file's members as a scatter's inputs, weighed in compressed bytes, and
-    /// pools of buffers for their compressed and inflated bytes.
+    /// An indexed file's members as a scatter's inputs, weighed in compressed bytes, and a
+    /// pool of buffers for their compressed bytes.
     private static func memberInputs(of index: GzipIndex, reader: FileReader)
-        -> (ScatterInputs<GzipIndex.Member>, compressed: IOBufferPool, inflated: IOBufferPool)
+        -> (ScatterInputs<GzipIndex.Member>, compressed: IOBufferPool)
     {
         let members = IndexedArraySource(index.members)
         let inputs = ScatterInputs<GzipIndex.Member>(
             next: { members.next() }, weight: { $0.size }, total: reader.size)
-        let compressed = IOBufferPool(bufferSize: index.members.map(\.size).max() ?? 0)
-        // The spare byte: GzipMemberInflater's check that a member is no longer than its index says.
-        let inflated = IOBufferPool(bufferSize: (index.members.map(\.uncompressedSize).max() ?? 0) + 1)
-        return (inputs, compressed, inflated)
+        return (inputs, IOBufferPool(bufferSize: index.members.map(\.size).max() ?? 0))
     }
+
+    /// A pool of buffers for whole inflated members: the spare byte is GzipMemberInflater's
+    /// check that a member is no longer than its index says.
+    private static func memberOutputs(of index: GzipIndex) -> IOBufferPool {
+        IOBufferPool(bufferSize: (index.members.map(\.uncompressedSize).max() ?? 0) + 1)
+    }
+
+    /// The slice of an inflated member that a lane writing in place holds at a time: small
+    /// enough to stay in a core's cache between the inflating and the write, large enough
+    /// that a write's cost is in copying, not in the call.
+    static let inflateSliceSize = 512 << 10
 
     /// The member index of a regular file (nil when it has none), read on a thread of the
     /// CPU pool with `pread` for each member's header: one hop to the pool for the whole
@@ -259,13 +248,32 @@ extension Cluster {
     private static func inflate(
         _ member: GzipIndex.Member, from reader: FileReader, via input: IOBuffer, into output: IOBuffer
     ) throws -> Int {
+        try GzipMemberInflater.inflate(
+            read(member, from: reader, into: input), header: member.header, number: member.number,
+            offset: member.offset, into: output.bytes)
+    }
+
+    /// Reads `member` from `reader` into `input` and inflates it a slice at a time into
+    /// `slice`, handing each to `deliver` with its offset in the member; returns the bytes
+    /// inflated. Blocks: runs on a pool thread.
+    private static func inflate(
+        _ member: GzipIndex.Member, from reader: FileReader, via input: IOBuffer, slicesOf slice: IOBuffer,
+        deliver: (_ bytes: UnsafeRawBufferPointer, _ at: Int) throws -> Void
+    ) throws -> Int {
+        try GzipMemberInflater.inflate(
+            read(member, from: reader, into: input), header: member.header, number: member.number,
+            offset: member.offset, piecesOf: slice.bytes, deliver: deliver)
+    }
+
+    /// Reads `member`'s compressed bytes from `reader` into the start of `input`. Blocks.
+    private static func read(_ member: GzipIndex.Member, from reader: FileReader, into input: IOBuffer) throws
+        -> UnsafeRawBufferPointer
+    {
         let bytes = UnsafeMutableRawBufferPointer(rebasing: input.bytes[0..<member.size])
         let got = try reader.read(at: member.offset, into: bytes)
         // The file shrank after its index was read.
         guard got == member.size else { throw GzipError.truncated(offset: member.offset + got) }
-        return try GzipMemberInflater.inflate(
-            UnsafeRawBufferPointer(bytes), header: member.header, number: member.number, offset: member.offset,
-            into: output.bytes)
+        return UnsafeRawBufferPointer(bytes)
     }
 
     /// Streams any gzip file through one inflater. A pool thread reads each piece and
@@ -375,8 +383,6 @@ extension Cluster {
 struct InflatedMember: Sendable {
     let buffer: IOBuffer
     let count: Int
-    /// Its number in the file, from 0.
-    var number = 0
 }
 
 extension Cluster {

@@ -31,8 +31,47 @@ public enum GzipMemberInflater {
         into output: UnsafeMutableRawBufferPointer
     ) throws(GzipError) -> Int {
         guard let sizes = header.index else { throw .badHeader("member has no FC index subfield", offset: offset) }
-        guard member.count == sizes.memberSize else { throw .truncated(offset: offset + member.count) }
         precondition(output.count > sizes.uncompressedSize, "the output needs a spare byte")
+        return try inflate(member, header: header, number: number, offset: offset, piecesOf: output) { _, _ in true }
+    }
+
+    /// Inflates `member` (as ``inflate(_:header:number:offset:)``) a piece at a time into
+    /// `piece`, a buffer of any size that it reuses, and hands each piece's bytes to `deliver`
+    /// with their offset in the member before it inflates the next: for callers that write a
+    /// member as it comes out rather than hold all of it, so that a member of any size needs
+    /// only a buffer that stays in the core's cache. Returns the bytes inflated, always the
+    /// indexed uncompressed size. The checks are those of the whole-member call; a piece is
+    /// delivered before the trailer's are made, so a caller must discard what it was given
+    /// when this throws.
+    public static func inflate(
+        _ member: UnsafeRawBufferPointer, header: GzipHeader, number: Int, offset: Int,
+        piecesOf piece: UnsafeMutableRawBufferPointer,
+        deliver: (_ bytes: UnsafeRawBufferPointer, _ at: Int) throws -> Void
+    ) throws -> Int {
+        var failure: (any Error)?
+        let produced = try inflate(member, header: header, number: number, offset: offset, piecesOf: piece) {
+            bytes, at in
+            do {
+                try deliver(bytes, at)
+                return true
+            } catch {
+                failure = error
+                return false
+            }
+        }
+        if let failure { throw failure }
+        return produced
+    }
+
+    /// The inflating loop of both calls: `deliver` returns false to stop at once (it failed).
+    private static func inflate(
+        _ member: UnsafeRawBufferPointer, header: GzipHeader, number: Int, offset: Int,
+        piecesOf piece: UnsafeMutableRawBufferPointer,
+        deliver: (_ bytes: UnsafeRawBufferPointer, _ at: Int) -> Bool
+    ) throws(GzipError) -> Int {
+        guard let sizes = header.index else { throw .badHeader("member has no FC index subfield", offset: offset) }
+        guard member.count == sizes.memberSize else { throw .truncated(offset: offset + member.count) }
+        precondition(piece.count > 0, "an empty piece buffer")
         let body = UnsafeRawBufferPointer(rebasing: member[header.length...])
         let state = UnsafeMutablePointer<inflate_state>.allocate(capacity: 1)
         defer { state.deallocate() }
@@ -40,27 +79,39 @@ public enum GzipMemberInflater {
         state.pointee.crc_flag = UInt32(ISAL_GZIP_NO_HDR_VER)
         state.pointee.next_in = UnsafeMutablePointer(mutating: body.baseAddress!.assumingMemoryBound(to: UInt8.self))
         state.pointee.avail_in = UInt32(body.count)
-        // The spare byte: a member that inflates to more than its index says overflows
-        // into it, which is a length mismatch rather than a silent truncation.
-        let room = sizes.uncompressedSize + 1
-        state.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        state.pointee.avail_out = UInt32(room)
-        let status = isal_inflate(state)
-        let produced = room - Int(state.pointee.avail_out)
         let isize = UInt32(littleEndian: member.loadUnaligned(fromByteOffset: member.count - 4, as: UInt32.self))
-        switch status {
-        case ISAL_DECOMP_OK, ISAL_END_INPUT: break
-        case ISAL_INCORRECT_CHECKSUM:
-            // ISA-L checks CRC and ISIZE together; tell the two apart.
-            if isize != UInt32(truncatingIfNeeded: sizes.uncompressedSize) {
-                throw .lengthMismatch(member: number, offset: offset)
+        var produced = 0
+        while true {
+            // Room for one byte more than the index allows in all: a member that inflates
+            // to more than its index says overflows into it, which is a length mismatch
+            // rather than a silent truncation.
+            let room = min(piece.count, sizes.uncompressedSize + 1 - produced)
+            let pending = state.pointee.avail_in
+            state.pointee.next_out = piece.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            state.pointee.avail_out = UInt32(room)
+            let status = isal_inflate(state)
+            let made = room - Int(state.pointee.avail_out)
+            switch status {
+            case ISAL_DECOMP_OK, ISAL_END_INPUT: break
+            case ISAL_INCORRECT_CHECKSUM:
+                // ISA-L checks CRC and ISIZE together; tell the two apart.
+                if isize != UInt32(truncatingIfNeeded: sizes.uncompressedSize) {
+                    throw .lengthMismatch(member: number, offset: offset)
+                }
+                throw .crcMismatch(member: number, offset: offset)
+            case ISAL_OUT_OVERFLOW: throw .lengthMismatch(member: number, offset: offset)
+            default: throw .corruptData("ISA-L inflate status \(status)", member: number, offset: offset)
             }
-            throw .crcMismatch(member: number, offset: offset)
-        case ISAL_OUT_OVERFLOW: throw .lengthMismatch(member: number, offset: offset)
-        default: throw .corruptData("ISA-L inflate status \(status)", member: number, offset: offset)
-        }
-        guard state.pointee.block_state == ISAL_BLOCK_FINISH else {
-            throw .truncated(offset: offset + member.count)
+            produced += made
+            guard produced <= sizes.uncompressedSize else { throw .lengthMismatch(member: number, offset: offset) }
+            if made > 0 {
+                guard deliver(UnsafeRawBufferPointer(rebasing: piece[0..<made]), produced - made) else {
+                    return produced
+                }
+            }
+            if state.pointee.block_state == ISAL_BLOCK_FINISH { break }
+            // Neither input taken nor output made: the member's data ends inside its stream.
+            guard made > 0 || state.pointee.avail_in < pending else { throw .truncated(offset: offset + member.count) }
         }
         guard produced == sizes.uncompressedSize else { throw .lengthMismatch(member: number, offset: offset) }
         guard state.pointee.avail_in == 0 else {

@@ -30,10 +30,10 @@ struct FileWriterTests {
 
 @Suite("FileWriter: writes in place")
 struct FileWriterInPlaceTests {
-    /// Pieces written in any order land where they belong, after what the file held; a
-    /// lane's write while another is under way is refused (it hands the piece over) rather
-    /// than waiting; the written prefix stops at the first piece not written.
-    @Test func piecesLandInPlaceOneWriteAtATime() async throws {
+    /// Pieces written in any order, and in parts, land where they belong, after what the
+    /// file held; the written prefix counts a piece once it is finished and stops at the
+    /// first piece that is not.
+    @Test func piecesLandInPlace() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let writer = try FileWriter(path: folder.file("out"), overwrite: false)
@@ -43,15 +43,16 @@ struct FileWriterInPlaceTests {
         let writes = InPlaceWrites(output: output, sizes: pieces.map(\.count))
         #expect(writes.length == 18)
 
-        let refused = try writes.duringAWrite {
-            try pieces[2].withUnsafeBytes { try writes.writeIfIdle($0, piece: 2) }
-        }
-        #expect(!refused)
+        try pieces[2].withUnsafeBytes { try writes.write(UnsafeRawBufferPointer(rebasing: $0[2...]), piece: 2, at: 2) }
+        try pieces[2].withUnsafeBytes { try writes.write(UnsafeRawBufferPointer(rebasing: $0[..<2]), piece: 2) }
+        writes.finish(2)
         #expect(writes.writtenPrefix == 0)
-        #expect(try pieces[2].withUnsafeBytes { try writes.writeIfIdle($0, piece: 2) })
         try pieces[0].withUnsafeBytes { try writes.write($0, piece: 0) }
+        #expect(writes.writtenPrefix == 0, "piece 0 is written but not finished")
+        writes.finish(0)
         #expect(writes.writtenPrefix == 6, "piece 1 is still missing")
         try pieces[1].withUnsafeBytes { try writes.write($0, piece: 1) }
+        writes.finish(1)
         #expect(writes.writtenPrefix == 18)
 
         try await writer.endPositionalWrites(length: writes.length, complete: true)
@@ -61,8 +62,9 @@ struct FileWriterInPlaceTests {
         #expect(try folder.read("out") == Array("first second third!".utf8))
     }
 
-    /// After a failure the file is cut back to the pieces written from the start: a piece
-    /// written beyond a missing one does not stay behind a hole.
+    /// After a failure the file is cut back to the pieces finished from the start: a piece
+    /// written beyond a missing one does not stay behind a hole, nor does part of a piece
+    /// that never finished.
     @Test func aFailureCutsTheFileBackToThePrefix() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
@@ -70,7 +72,11 @@ struct FileWriterInPlaceTests {
         let output = try #require(await writer.positionalOutput())
         let writes = InPlaceWrites(output: output, sizes: [4, 4, 4])
         try Array("aaaa".utf8).withUnsafeBytes { try writes.write($0, piece: 0) }
+        writes.finish(0)
         try Array("cccc".utf8).withUnsafeBytes { try writes.write($0, piece: 2) }
+        writes.finish(2)
+        // Piece 1's first half is written, but the piece never finished (its member failed its check).
+        try Array("bb".utf8).withUnsafeBytes { try writes.write($0, piece: 1) }
         try await writer.endPositionalWrites(length: writes.writtenPrefix, complete: false)
         try await writer.commit()
         #expect(try folder.read("out") == Array("aaaa".utf8))

@@ -3,13 +3,11 @@ import Synchronization
 /// Pieces of a job's output written where they belong (a ``PositionalOutput``) by
 /// whichever thread has them, one write at a time.
 ///
-/// A lane that has inflated a piece writes it itself, while its bytes are still in that
-/// core's cache, when no other write is under way (``writeIfIdle(_:piece:)``); otherwise
-/// it hands the piece to the writing thread (``write(_:piece:)``, which waits its turn)
-/// and goes on. So a lane never waits for another's write: two writes at once to one
-/// file would queue on the file's lock in the kernel, the second spinning, and a write
-/// that the kernel makes slow (page cache under memory pressure, writeback throttling)
-/// would hold up every lane behind it.
+/// A lane writes what it has inflated itself, a slice of at most
+/// ``Cluster/inflateSliceSize`` bytes while they are still in its core's cache, waiting for
+/// its turn when another lane is writing: a slice's write is short, so the wait is, and the
+/// lock (rather than two writes queueing on the file's lock in the kernel, the second
+/// spinning) lets the waiting core sleep.
 final class InPlaceWrites: Sendable {
     let output: PositionalOutput
     /// Each piece's offset from the output's start, and its size.
@@ -38,29 +36,18 @@ final class InPlaceWrites: Sendable {
     /// The bytes of all the pieces.
     var length: Int { (offsets.last ?? 0) + (sizes.last ?? 0) }
 
-    /// Writes piece `piece` if no other write is under way, and returns true; returns false
-    /// at once if one is. Blocks for the write.
-    func writeIfIdle(_ bytes: UnsafeRawBufferPointer, piece: Int) throws(FileJobError) -> Bool {
-        precondition(bytes.count == sizes[piece], "piece \(piece) has \(sizes[piece]) bytes, not \(bytes.count)")
-        let wrote: Bool? = try turn.withLockIfAvailable { _ throws(FileJobError) in
-            try output.write(bytes, at: offsets[piece])
-            return true
-        }
-        guard wrote != nil else { return false }
-        written.withLock { $0[piece] = true }
-        return true
+    /// Writes `bytes` at `at` in piece `piece` once no other write is under way. Blocks.
+    /// The piece counts as written only once ``finish(_:)`` says it is whole.
+    func write(_ bytes: UnsafeRawBufferPointer, piece: Int, at: Int = 0) throws(FileJobError) {
+        precondition(
+            at >= 0 && at + bytes.count <= sizes[piece],
+            "bytes \(at)..<\(at + bytes.count) are outside piece \(piece)'s \(sizes[piece])")
+        try turn.withLock { _ throws(FileJobError) in try output.write(bytes, at: offsets[piece] + at) }
     }
 
-    /// Writes piece `piece` once no other write is under way. Blocks.
-    func write(_ bytes: UnsafeRawBufferPointer, piece: Int) throws(FileJobError) {
-        precondition(bytes.count == sizes[piece], "piece \(piece) has \(sizes[piece]) bytes, not \(bytes.count)")
-        try turn.withLock { _ throws(FileJobError) in try output.write(bytes, at: offsets[piece]) }
+    /// Records that all of piece `piece` is written (and its bytes checked).
+    func finish(_ piece: Int) {
         written.withLock { $0[piece] = true }
-    }
-
-    /// Runs `body` as if a write were under way: for tests of the hand-over.
-    func duringAWrite<Result>(_ body: () throws -> Result) rethrows -> Result {
-        try turn.withLock { _ in try body() }
     }
 
     /// The bytes of the pieces written from the first on, up to the first that is not.
