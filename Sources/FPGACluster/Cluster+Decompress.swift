@@ -262,7 +262,7 @@ extension Cluster {
     ) throws -> Int {
         try GzipMemberInflater.inflate(
             read(member, from: reader, into: input), header: member.header, number: member.number,
-            offset: member.offset, piecesOf: slice.bytes, deliver: deliver)
+            offset: member.offset, slicesOf: slice.bytes, deliver: deliver)
     }
 
     /// Reads `member`'s compressed bytes from `reader` into the start of `input`. Blocks.

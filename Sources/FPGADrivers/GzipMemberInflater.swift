@@ -32,24 +32,24 @@ public enum GzipMemberInflater {
     ) throws(GzipError) -> Int {
         guard let sizes = header.index else { throw .badHeader("member has no FC index subfield", offset: offset) }
         precondition(output.count > sizes.uncompressedSize, "the output needs a spare byte")
-        return try inflate(member, header: header, number: number, offset: offset, piecesOf: output) { _, _ in true }
+        return try inflate(member, header: header, number: number, offset: offset, slicesOf: output) { _, _ in true }
     }
 
-    /// Inflates `member` (as ``inflate(_:header:number:offset:)``) a piece at a time into
-    /// `piece`, a buffer of any size that it reuses, and hands each piece's bytes to `deliver`
+    /// Inflates `member` (as ``inflate(_:header:number:offset:)``) a slice at a time into
+    /// `slice`, a buffer of any size that it reuses, and hands each slice's bytes to `deliver`
     /// with their offset in the member before it inflates the next: for callers that write a
     /// member as it comes out rather than hold all of it, so that a member of any size needs
     /// only a buffer that stays in the core's cache. Returns the bytes inflated, always the
-    /// indexed uncompressed size. The checks are those of the whole-member call; a piece is
+    /// indexed uncompressed size. The checks are those of the whole-member call; a slice is
     /// delivered before the trailer's are made, so a caller must discard what it was given
     /// when this throws.
     public static func inflate(
         _ member: UnsafeRawBufferPointer, header: GzipHeader, number: Int, offset: Int,
-        piecesOf piece: UnsafeMutableRawBufferPointer,
+        slicesOf slice: UnsafeMutableRawBufferPointer,
         deliver: (_ bytes: UnsafeRawBufferPointer, _ at: Int) throws -> Void
     ) throws -> Int {
         var failure: (any Error)?
-        let produced = try inflate(member, header: header, number: number, offset: offset, piecesOf: piece) {
+        let produced = try inflate(member, header: header, number: number, offset: offset, slicesOf: slice) {
             bytes, at in
             do {
                 try deliver(bytes, at)
@@ -66,12 +66,12 @@ public enum GzipMemberInflater {
     /// The inflating loop of both calls: `deliver` returns false to stop at once (it failed).
     private static func inflate(
         _ member: UnsafeRawBufferPointer, header: GzipHeader, number: Int, offset: Int,
-        piecesOf piece: UnsafeMutableRawBufferPointer,
+        slicesOf slice: UnsafeMutableRawBufferPointer,
         deliver: (_ bytes: UnsafeRawBufferPointer, _ at: Int) -> Bool
     ) throws(GzipError) -> Int {
         guard let sizes = header.index else { throw .badHeader("member has no FC index subfield", offset: offset) }
         guard member.count == sizes.memberSize else { throw .truncated(offset: offset + member.count) }
-        precondition(piece.count > 0, "an empty piece buffer")
+        precondition(slice.count > 0, "an empty slice buffer")
         let body = UnsafeRawBufferPointer(rebasing: member[header.length...])
         let state = UnsafeMutablePointer<inflate_state>.allocate(capacity: 1)
         defer { state.deallocate() }
@@ -85,9 +85,9 @@ public enum GzipMemberInflater {
             // Room for one byte more than the index allows in all: a member that inflates
             // to more than its index says overflows into it, which is a length mismatch
             // rather than a silent truncation.
-            let room = min(piece.count, sizes.uncompressedSize + 1 - produced)
+            let room = min(slice.count, sizes.uncompressedSize + 1 - produced)
             let pending = state.pointee.avail_in
-            state.pointee.next_out = piece.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            state.pointee.next_out = slice.baseAddress!.assumingMemoryBound(to: UInt8.self)
             state.pointee.avail_out = UInt32(room)
             let status = isal_inflate(state)
             let made = room - Int(state.pointee.avail_out)
@@ -105,7 +105,7 @@ public enum GzipMemberInflater {
             produced += made
             guard produced <= sizes.uncompressedSize else { throw .lengthMismatch(member: number, offset: offset) }
             if made > 0 {
-                guard deliver(UnsafeRawBufferPointer(rebasing: piece[0..<made]), produced - made) else {
+                guard deliver(UnsafeRawBufferPointer(rebasing: slice[0..<made]), produced - made) else {
                     return produced
                 }
             }

@@ -28,11 +28,12 @@ struct GzipMemberInflaterTests {
         let slice = UnsafeMutableRawBufferPointer.allocate(byteCount: sliceSize, alignment: 64)
         defer { slice.deallocate() }
         let count = try bytes.withUnsafeBytes { raw in
-            try GzipMemberInflater.inflate(raw, header: header, number: 3, offset: 100, piecesOf: slice) { piece, at in
-                #expect(piece.count <= sliceSize)
+            try GzipMemberInflater.inflate(raw, header: header, number: 3, offset: 100, slicesOf: slice) {
+                delivered, at in
+                #expect(delivered.count <= sliceSize)
                 #expect(at == output.count, "a slice at \(at) after \(output.count) bytes")
                 slices += 1
-                output.append(contentsOf: piece)
+                output.append(contentsOf: delivered)
             }
         }
         #expect(count == output.count)
@@ -107,7 +108,7 @@ struct GzipMemberInflaterTests {
         defer { slice.deallocate() }
         #expect(throws: Refused()) {
             try bytes.withUnsafeBytes { raw in
-                _ = try GzipMemberInflater.inflate(raw, header: header, number: 0, offset: 0, piecesOf: slice) {
+                _ = try GzipMemberInflater.inflate(raw, header: header, number: 0, offset: 0, slicesOf: slice) {
                     _, _ in
                     delivered += 1
                     if delivered == 3 { throw Refused() }

@@ -55,7 +55,7 @@ public struct ProgramLibrary: Sendable {
     ///
     /// With ``builtIn``'s three, each device ran three compute-unit threads that took turns
     /// on its core: compressing 1 GiB on two devices and two cores took 2.5 % longer and
-    /// 2 % more CPU. A simulated device with a ``TimingModel`` stands for a card and loads
+    /// 2 % more CPU. A simulated device with a `TimingModel` stands for a card and loads
     /// the card's program, ``builtIn``, whose three units give the card's speed.
     public static let cpuFallback = ProgramLibrary(["gzip": .gzipCompression(computeUnits: 1)])
 
