@@ -20,7 +20,7 @@ let sampleLinkerSettings: [LinkerSetting] = [
 
 // fpga-compress's release link also takes libstdc++ from its static archive, through the
 // linker script in Samples/Compress/Link: loading libstdc++.so.6 and resolving its symbols
-// took ~0.5 ms (7 %) of every run of a one-line file, and the tool competes with gzip and
+// took ~0.7 ms (11 %) of every run of a one-line file, and the tool competes with gzip and
 // igzip on exactly such runs. Only this tool: fpga-worker links XRT's C++ libraries, which
 // need the shared libstdc++.
 let compressLinkerSettings: [LinkerSetting] =
