@@ -136,8 +136,9 @@ extension Cluster {
     /// offsets (a regular file), each member where the index places it (`InPlaceWrites`):
     /// a lane inflates its member a slice at a time into one reused buffer of
     /// ``inflateSliceSize`` bytes and writes each slice at once, while it is still in that
-    /// core's cache. No member is held whole, so the job touches two small buffers per lane
-    /// however large its members are. Returns the compressed bytes read and the members.
+    /// core's cache. No member is held inflated, so a lane needs one member's compressed
+    /// bytes and one slice, however large its members are. Returns the compressed bytes
+    /// read and the members.
     private func inflateMembers(
         of index: GzipIndex, reader: FileReader, at output: PositionalOutput, writer: FileWriter,
         progress: ProgressHandler?

@@ -5,9 +5,7 @@ import Synchronization
 ///
 /// A lane writes what it has inflated itself, a slice of at most
 /// ``Cluster/inflateSliceSize`` bytes while they are still in its core's cache, waiting for
-/// its turn when another lane is writing: a slice's write is short, so the wait is, and the
-/// lock (rather than two writes queueing on the file's lock in the kernel, the second
-/// spinning) lets the waiting core sleep.
+/// its turn when another lane is writing: a slice's write is short, so the wait is.
 final class InPlaceWrites: Sendable {
     let output: PositionalOutput
     /// Each piece's offset from the output's start, and its size.
