@@ -92,10 +92,10 @@ struct FPGAClassify: AsyncParsableCommand {
         var settings = Cluster.Configuration()
         if let batchSize { settings.batchSize = batchSize }
         // Before the cluster: its nodes count through the factory bootstrapped when they are made.
-        let registry = metricsListen.bootstrap()
+        let registry = metricsListen.listening.bootstrap()
         let cluster: Cluster
-        if let addresses = try await devices.workerAddresses() {
-            let token = try devices.token()
+        if let addresses = try await devices.selection.workerAddresses() {
+            let token = try devices.selection.token()
             cluster = try await Cluster(
                 workers: addresses, token: token, devices: .simulated(count: devices.localDevices ?? 0, model: model),
                 programs: .builtIn(classifying: model), configuration: settings)
@@ -113,7 +113,7 @@ struct FPGAClassify: AsyncParsableCommand {
         let handler = progress
         let title = "fpga-classify \(input == "-" ? "stdin" : input)"
         let status: @Sendable () async -> [DeviceStatus] = { await cluster.status() }
-        let report = try await metricsListen.serving(
+        let report = try await metricsListen.listening.serving(
             tool: "fpga-classify", title: title, nodes: cluster.nodes, status: status, registry: registry
         ) {
             try await runCancellingOnInterrupt {

@@ -5,7 +5,7 @@ import FPGATransport
 /// The options that choose a sample tool's devices: simulated FPGAs on this host
 /// (`--local`), the devices of `fpga-worker` processes (`--workers`, in `WorkerList`'s
 /// syntax: addresses, `@FILE`, `dns:NAME[:PORT]`, `slurm`), or both, and the workers' token
-/// (`--token-file`, else `FPGACLUSTER_TOKEN`).
+/// (`--token-file`, else `FPGACLUSTER_TOKEN`). ``selection`` is what they chose.
 public struct ClusterOptions: ParsableArguments {
     @Option(
         name: .customLong("local"), help: ArgumentHelp("Use N simulated FPGAs (default: one per core).", valueName: "N")
@@ -38,31 +38,14 @@ public struct ClusterOptions: ParsableArguments {
 
     public init() {}
 
-    public func validate() throws {
-        if let localDevices, !((workers == nil ? 1 : 0)...256).contains(localDevices) {
-            throw ValidationError("--local must be between 1 and 256 (0 is allowed with --workers)")
-        }
-        guard workerPort > 0 else { throw ValidationError("--worker-port must be between 1 and 65535") }
-        if let dnsServer, (try? Endpoint(parsing: dnsServer)) == nil {
-            throw ValidationError("--dns-server: '\(dnsServer)' is not HOST:PORT")
-        }
+    /// What the options chose, as plain values.
+    public var selection: ClusterSelection {
+        ClusterSelection(
+            localDevices: localDevices, workers: workers, workerPort: workerPort, dnsServer: dnsServer,
+            tokenFile: tokenFile)
     }
 
-    /// The `--workers` addresses, `HOST:PORT` each, once each: hostfiles read, DNS names looked
-    /// up, the Slurm job's nodes expanded. `nil` without `--workers`; throws a
-    /// `WorkerDiscoveryError` when an entry gives no worker.
-    public func workerAddresses() async throws -> [String]? {
-        guard let workers else { return nil }
-        var resolver = DNSResolver.system
-        if let dnsServer { resolver.server = try Endpoint(parsing: dnsServer) }
-        return try await WorkerList(parsing: workers, defaultPort: workerPort).resolve(resolver: resolver)
-            .map(\.description)
-    }
-
-    /// The token from `--token-file`, else from `FPGACLUSTER_TOKEN`, else `nil`.
-    public func token() throws -> AuthToken? {
-        try tokenFile.map { try AuthToken.load(file: $0) } ?? AuthToken.fromEnvironment()
-    }
+    public func validate() throws { try selection.validate() }
 
     /// The hint for a worker that turned the tool away for want of a token (the
     /// library's message names no flag), or `nil` for any other error.

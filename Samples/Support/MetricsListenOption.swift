@@ -1,17 +1,7 @@
 import ArgumentParser
-import FPGAJobs
-import FPGAMetricsServer
-import FPGATransport
-import Metrics
-import Prometheus
 
-/// `--metrics-listen HOST:PORT` for a client tool (fpga-compress, fpga-classify): while its
-/// job runs, the cluster's dashboard on `/`, its statuses on `/status.json`, the process's
-/// Prometheus metrics on `/metrics` and its local devices' health on `/health`.
-///
-/// Two steps, in this order: ``bootstrap()`` before the cluster is made (each node counts
-/// through the metrics factory bootstrapped when it is made), then
-/// ``serving(tool:title:nodes:status:registry:_:)`` around the job.
+/// `--metrics-listen HOST:PORT` for a client tool (fpga-compress, fpga-classify): where it
+/// serves its job's dashboard and metrics (``listening``).
 public struct MetricsListenOption: ParsableArguments {
     @Option(
         name: .customLong("metrics-listen"),
@@ -22,48 +12,8 @@ public struct MetricsListenOption: ParsableArguments {
 
     public init() {}
 
-    public func validate() throws {
-        guard let address else { return }
-        do {
-            _ = try Endpoint(parsing: address)
-        } catch {
-            throw ValidationError("--metrics-listen: \(error)")
-        }
-    }
+    /// Where the option says to serve, as a plain value.
+    public var listening: MetricsListening { MetricsListening(address: address) }
 
-    /// With `--metrics-listen`, bootstraps the metrics system with a Prometheus factory and
-    /// returns its registry; without, does nothing and returns `nil`. Call it once, before
-    /// the cluster is made.
-    public func bootstrap() -> PrometheusCollectorRegistry? {
-        guard address != nil else { return nil }
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        return registry
-    }
-
-    /// Runs `job` with the server up when `--metrics-listen` was given, otherwise just runs
-    /// it. The server starts before the job (an address it cannot have throws a
-    /// ``MetricsServerError`` and the job never starts), says where it is in one line on
-    /// standard error (`tool: dashboard on http://HOST:PORT/ (metrics on /metrics)`:
-    /// standard output may carry the job's data), and stops once the job has ended, however
-    /// it ended. `nodes` that are ``LocalNode``s are `/health`'s checks.
-    public func serving<Value>(
-        tool: String, title: String, nodes: [any DeviceNode], status: @escaping StatusProvider,
-        registry: PrometheusCollectorRegistry?, _ job: () async throws -> Value
-    ) async throws -> Value {
-        guard let address, let registry else { return try await job() }
-        let endpoint = try Endpoint(parsing: address)
-        let server = try await MetricsServer.start(
-            host: endpoint.host, port: Int(endpoint.port), registry: registry,
-            checks: nodes.compactMap { $0 as? LocalNode }.map(MetricsServer.check), title: title, status: status)
-        writeStandardError("\(tool): dashboard on http://\(server.address)/ (metrics on /metrics)\n")
-        let result: Result<Value, any Error>
-        do {
-            result = .success(try await job())
-        } catch {
-            result = .failure(error)
-        }
-        await server.stop()
-        return try result.get()
-    }
+    public func validate() throws { try listening.validate() }
 }

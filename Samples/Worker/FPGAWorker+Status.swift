@@ -75,7 +75,7 @@ struct Status: AsyncParsableCommand {
     private func checkedArguments() async throws -> ([Endpoint], AuthToken?) {
         do {
             guard cluster.localDevices == nil else { throw ValidationError("--local is not for status") }
-            guard let addresses = try await cluster.workerAddresses(), !addresses.isEmpty else {
+            guard let addresses = try await cluster.selection.workerAddresses(), !addresses.isEmpty else {
                 throw ValidationError("status needs --workers HOST:PORT,...")
             }
             guard (10...3_600_000).contains(intervalMilliseconds) else {
@@ -92,7 +92,7 @@ struct Status: AsyncParsableCommand {
                 throw ValidationError("--listen: '\(listen)' is not HOST:PORT")
             }
             let endpoints = try addresses.map { try Endpoint(parsing: $0) }
-            return (endpoints, try cluster.token())
+            return (endpoints, try cluster.selection.token())
         } catch {
             Self.messages.print("\(error)")
             throw ExitCode.validationFailure
