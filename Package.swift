@@ -338,7 +338,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         .testTarget(name: "FPGAClusterStreamTests", dependencies: ["FPGACluster", "FPGATestSupport"]),
-        .testTarget(name: "CompressCommandTests", dependencies: ["fpga-compress", "FPGATestSupport"]),
+        .testTarget(
+            name: "CompressCommandTests",
+            dependencies: [
+                "fpga-compress", "FPGAKernels", "FPGATestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(
             name: "ClassifyCommandTests",
             dependencies: [

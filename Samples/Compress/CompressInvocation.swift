@@ -13,7 +13,8 @@ import SampleSupport
 #endif
 
 /// One run of `fpga-compress`: what its command line asked for, as plain values, and the
-/// work. ``FPGACompress`` reads it with swift-argument-parser.
+/// work. ``FPGACompress`` reads it with swift-argument-parser;
+/// ``init(plainArguments:)`` reads the plain gzip forms without it.
 struct CompressInvocation: Sendable, Hashable {
     /// `-d`: decompress.
     var decompress = false
