@@ -74,6 +74,9 @@ struct CompressInvocation: Sendable, Hashable {
             for (worker, reason) in cluster.unreachableWorkers.sorted(by: { $0.key < $1.key }) where !quiet {
                 printError("warning: worker \(worker) unreachable: \(ClusterOptions.reason(reason))")
             }
+        } else if decompress {
+            // Decompression runs on this host's cores, never on devices.
+            cluster = try Cluster.hostOnly(configuration: settings)
         } else {
             let count = devices.localDevices ?? ProcessorInfo.activeCores
             cluster = try Cluster(devices: .simulated(count: count), programs: .cpuFallback, configuration: settings)

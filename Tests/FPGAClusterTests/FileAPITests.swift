@@ -40,6 +40,35 @@ struct FileAPITests {
         #expect(try folder.contents() == ["back.log", "input.log", "input.log.gz"])
     }
 
+    /// A cluster without devices does the host's work (decompression, in memory and of
+    /// files) and turns jobs for devices away with a typed error, writing nothing.
+    @Test func aHostOnlyClusterDecompressesAndTurnsDeviceJobsAway() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let data = TestData.logLines(count: 100_000)
+        try folder.write("input.log", data)
+        let devices = try Cluster(devices: .simulated(count: 2), configuration: .init(chunkSize: 16384))
+        _ = try await devices.compressFile(at: folder.file("input.log"), to: folder.file("input.log.gz"))
+
+        let host = try Cluster.hostOnly(configuration: .init(chunkSize: 16384))
+        #expect(host.nodes.isEmpty)
+        #expect(await host.status().isEmpty)
+        let back = try await host.decompressFile(at: folder.file("input.log.gz"), to: folder.file("back.log"))
+        #expect(back.bytesOut == data.count && back.chunksPerNode.isEmpty)
+        #expect(try folder.read("back.log") == data)
+        #expect(try await host.decompress(try folder.read("input.log.gz")) == data)
+
+        await #expect(throws: ClusterError.noDevices) { try await host.compress(data) }
+        await #expect(throws: ClusterError.noDevices) { try await host.compress([]) }
+        await #expect(throws: ClusterError.noDevices) {
+            try await host.compressFile(at: folder.file("input.log"), to: folder.file("again.gz"))
+        }
+        await #expect(throws: ClassificationError.self) { try await host.classify(ClassifyTestData.images(2)) }
+        #expect(try folder.contents() == ["back.log", "input.log", "input.log.gz"])
+        // An empty list of devices is still a mistake, not a host-only cluster.
+        #expect(throws: ClusterError.noDevices) { try Cluster(devices: []) }
+    }
+
     /// The parallel path reuses its read and inflate buffers from member to member: a
     /// short member after a long one, or incompressible bytes after zeros, must come out
     /// with nothing of the member that used the buffer before.
