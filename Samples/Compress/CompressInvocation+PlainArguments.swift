@@ -15,7 +15,6 @@ extension CompressInvocation {
         var invocation = CompressInvocation(input: "")
         var input: String?
         var keep = false
-        var localDevices: String?
         var index = arguments.startIndex
         // The value after an option, if there is one and it cannot be read as a flag.
         func value() -> String? {
@@ -47,8 +46,10 @@ extension CompressInvocation {
                 guard invocation.output == nil, let output = value() else { return nil }
                 invocation.output = output
             case "--local":
-                guard localDevices == nil, let count = value() else { return nil }
-                localDevices = count
+                guard invocation.devices.localDevices == nil, let count = value().flatMap({ Int($0) }) else {
+                    return nil
+                }
+                invocation.devices.localDevices = count
             case "--chunk-size":
                 guard invocation.chunkSize == nil, let size = value() else { return nil }
                 invocation.chunkSize = size
@@ -71,10 +72,6 @@ extension CompressInvocation {
         }
         guard let input else { return nil }
         invocation.input = input
-        if let localDevices {
-            guard let count = Int(localDevices) else { return nil }
-            invocation.devices.localDevices = count
-        }
         guard (try? invocation.validate()) != nil else { return nil }
         self = invocation
     }

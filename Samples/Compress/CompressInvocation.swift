@@ -1,7 +1,6 @@
 import ArgumentParser
 import FPGACluster
 import FPGAExecution
-import FPGATransport
 import SampleSupport
 
 #if canImport(Glibc)
